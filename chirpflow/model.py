@@ -1,0 +1,195 @@
+"""The domain model: tweets, chunks, analyses, duplicates and dead letters.
+
+Plain slotted dataclasses: cheap to create a million of, picklable for Bytewax
+snapshots, and free of any engine or I/O concern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RefKind(StrEnum):
+    """How a tweet points at another one."""
+
+    REPLY = "reply"
+    QUOTE = "quote"
+    RETWEET = "retweet"
+
+
+class Sentiment(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class RiskFlag(StrEnum):
+    PII = "pii"
+    KEYWORD = "keyword"
+    TOXICITY = "toxicity"
+
+
+class DeadLetterReason(StrEnum):
+    """Why an input item could not become an analysed tweet."""
+
+    MALFORMED_JSON = "malformed_json"
+    INVALID_UTF8 = "invalid_utf8"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    INVALID_VALUE = "invalid_value"
+    TOO_LARGE = "too_large"
+    ANALYZER_FAILED = "analyzer_failed"
+
+
+@dataclass(slots=True, frozen=True)
+class PublicMetrics:
+    retweets: int = 0
+    replies: int = 0
+    likes: int = 0
+    quotes: int = 0
+    views: int | None = None
+
+
+@dataclass(slots=True)
+class Tweet:
+    """One tweet, normalized from any provider.
+
+    ``origin`` names the exact place the item was read from
+    (``source:partition:offset``); it is the natural key of an arrival, so a
+    replay after recovery recognises the same arrival again.
+    """
+
+    id: str
+    text: str
+    author_id: str
+    created_at: datetime
+    origin: str
+    source: str
+    fetched_at: datetime
+    author_username: str | None = None
+    conversation_id: str | None = None
+    lang: str | None = None
+    referenced_tweet_id: str | None = None
+    referenced_kind: RefKind | None = None
+    metrics: PublicMetrics = field(default_factory=PublicMetrics)
+    watch: str | None = None
+
+    @property
+    def url(self) -> str:
+        user = self.author_username or "i"
+        return f"https://x.com/{user}/status/{self.id}"
+
+
+@dataclass(slots=True)
+class Chunk:
+    """Up to ``max_size`` tweets of one key, analysed together."""
+
+    key: str
+    seq: int
+    tweets: list[Tweet]
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.key}#{self.seq}"
+
+
+@dataclass(slots=True)
+class TweetAnalysis:
+    tweet_id: str
+    sentiment: Sentiment
+    sentiment_score: float
+    topics: list[str]
+    language: str | None
+    risk: int
+    flags: list[RiskFlag]
+    analyzer: str
+    analyzer_version: str
+    reason: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags) or self.risk >= 50
+
+
+@dataclass(slots=True)
+class ChunkAnalysis:
+    chunk_id: str
+    key: str
+    seq: int
+    size: int
+    summary: str
+    analyzer: str
+    analyzer_version: str
+    model: str | None = None
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    opened_at: datetime | None = None
+    analyzed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class DeadLetter:
+    origin: str
+    source: str
+    reason: DeadLetterReason
+    detail: str
+    payload: str
+    tweet_id: str | None = None
+    seen_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Duplicate:
+    """A second (or later) arrival of a tweet id inside the dedup window."""
+
+    origin: str
+    tweet_id: str
+    source: str
+    seen_at: datetime
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """What analysing one chunk produced: per-tweet analyses and failures."""
+
+    chunk: Chunk
+    analysis: ChunkAnalysis
+    analyses: list[TweetAnalysis]
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One item exactly as a source read it, before validation.
+
+    ``payload`` is the wire form (bytes or str of JSON) or an already decoded
+    object; normalization turns it into a :class:`Tweet` or a :class:`DeadLetter`.
+    """
+
+    origin: str
+    source: str
+    payload: bytes | str | dict[str, Any]
+    fetched_at: datetime
+    watch: str | None = None
+
+
+def make_origin(stream: str, seq: int) -> str:
+    """The natural key of one arrival: the stream (source and partition) and position."""
+    return f"{stream}:{seq}"
+
+
+def split_origin(origin: str) -> tuple[str, int]:
+    """``(stream, seq)`` of an origin made by :func:`make_origin`."""
+    stream, _, seq = origin.rpartition(":")
+    return stream, int(seq)
+
+
+Outcome = ChunkResult | Duplicate | DeadLetter

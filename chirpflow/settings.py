@@ -1,0 +1,204 @@
+"""Configuration: one TOML file for pipelines, the environment for services and secrets.
+
+Errors name the bad key and say what was expected, e.g.
+``pipeline.max_wait: expected a duration such as '30s' or '5m', got 'soon'``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from chirpflow.errors import ConfigError
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``30``, ``"30s"``, ``"5m"``, ``"7d"`` or a timedelta -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as '30s' or '5m', got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"expected a positive duration, got {value!r}")
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2) or "s"])
+    raise ValueError(f"expected a duration such as '30s' or '5m', got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PipelineSettings(_Section):
+    """How tweets are deduplicated and grouped."""
+
+    chunk_key: Literal["source", "watch", "author"] = "source"
+    chunk_size: int = Field(100, ge=1, le=1000)
+    max_wait: Duration = timedelta(seconds=30)
+    dedup_window: Duration = timedelta(days=7)
+    dedup_shards: int = Field(16, ge=1, le=4096)
+    snapshot_interval: Duration = timedelta(seconds=10)
+    source_batch_size: int = Field(1000, ge=1, le=100_000)
+
+
+class SourceSettings(_Section):
+    """One input. ``type`` picks the connector; other keys are the connector's."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@#-]+$")
+    type: Literal["synthetic", "jsonl"]
+    # synthetic
+    seed: int = 42
+    rate: float = Field(0.0, ge=0, description="tweets per second; 0 = as fast as possible")
+    duplicate_ratio: float = Field(0.1, ge=0, le=0.9)
+    accounts: int = Field(50, ge=1, le=100_000)
+    # jsonl
+    path: str | None = None
+    follow: bool = False
+
+    @model_validator(mode="after")
+    def _needs_path(self) -> SourceSettings:
+        if self.type == "jsonl" and not self.path:
+            raise ValueError("a jsonl source needs 'path' (the JSON Lines file to read)")
+        return self
+
+
+class AnalyzerSettings(_Section):
+    kind: Literal["auto", "offline", "noop"] = "auto"
+    risk_keywords: list[str] = Field(
+        default_factory=lambda: [
+            "scam",
+            "hack",
+            "hacked",
+            "exploit",
+            "rug pull",
+            "phishing",
+            "lawsuit",
+            "boycott",
+            "leak",
+            "fraud",
+            "outage",
+            "breach",
+        ]
+    )
+    toxicity_keywords: list[str] = Field(default_factory=list)
+    cache_size: int = Field(100_000, ge=0)
+
+
+class SinkSettings(_Section):
+    postgres: bool = True
+    console: bool = True
+    batch_rows: int = Field(5000, ge=1)
+
+
+class Settings(_Section):
+    pipeline: PipelineSettings = PipelineSettings()
+    sources: list[SourceSettings] = Field(
+        default_factory=lambda: [SourceSettings(name="synthetic", type="synthetic")]
+    )
+    analyzer: AnalyzerSettings = AnalyzerSettings()
+    sinks: SinkSettings = SinkSettings()
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> Settings:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def settings_from_dict(data: dict[str, Any], origin: str = "config") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        lines = []
+        for e in err.errors():
+            loc = _loc(tuple(e["loc"]))
+            msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                msg = "unknown setting (check the spelling; see chirpflow.example.toml)"
+            elif "input" in e and e["type"] not in ("missing",):
+                msg = f"{msg} (got {e['input']!r})"
+            lines.append(f"{loc}: {msg}")
+        raise ConfigError(f"{origin}: invalid configuration\n  " + "\n  ".join(lines)) from None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings from ``path``, else ``$CHIRPFLOW_CONFIG``, else the defaults."""
+    chosen = path or os.environ.get("CHIRPFLOW_CONFIG")
+    if not chosen:
+        return Settings()
+    p = Path(chosen)
+    try:
+        raw = p.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {p}: {err.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    return settings_from_dict(data, origin=str(p))
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """Services and secrets, under the ecosystem's usual variable names."""
+
+    database_url: str | None
+    redis_url: str | None
+    kafka_bootstrap_servers: str | None
+    openai_api_key: str | None
+    openai_base_url: str | None
+    home: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Environment:
+        e = os.environ if env is None else env
+        return cls(
+            database_url=e.get("DATABASE_URL") or None,
+            redis_url=e.get("REDIS_URL") or None,
+            kafka_bootstrap_servers=e.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            openai_api_key=e.get("OPENAI_API_KEY") or None,
+            openai_base_url=e.get("OPENAI_BASE_URL") or None,
+            home=Path(e.get("CHIRPFLOW_HOME") or ".chirpflow").resolve(),
+        )
+
+    def redacted(self) -> dict[str, str | None]:
+        """What is configured, with secrets and credentials masked."""
+        return {
+            "DATABASE_URL": redact_url(self.database_url) if self.database_url else "(embedded)",
+            "REDIS_URL": redact_url(self.redis_url) if self.redis_url else "(in-process)",
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "(not set)",
+            "OPENAI_API_KEY": "****" if self.openai_api_key else "(not set)",
+            "OPENAI_BASE_URL": self.openai_base_url or "(default)",
+            "CHIRPFLOW_HOME": str(self.home),
+        }
+
+
+def redact_url(url: str) -> str:
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user:****@host/db``."""
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1****@", url)

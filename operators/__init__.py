@@ -1,0 +1,1 @@
+"""Domain operators: validation, dedup, chunking, analysis. Plain Python, no bytewax."""

@@ -1,0 +1,70 @@
+"""Group tweets of one key into chunks of up to ``max_size``.
+
+A partial chunk is due ``max_wait`` after its FIRST tweet arrived, however many
+follow; Bytewax's ``collect`` restarts its timeout on every item and so cannot
+give that bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from chirpflow.model import Chunk, Tweet
+
+DEFAULT_MAX_SIZE = 100
+DEFAULT_MAX_WAIT = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class ChunkBuffer:
+    """The open chunk of one key and the sequence number of the next one."""
+
+    key: str
+    max_size: int = DEFAULT_MAX_SIZE
+    max_wait: timedelta = DEFAULT_MAX_WAIT
+    next_seq: int = 0
+    tweets: list[Tweet] = field(default_factory=list)
+    opened_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_size < 1:
+            raise ValueError("max_size must be at least 1")
+
+    def add(self, tweet: Tweet, now: datetime) -> Chunk | None:
+        """Add a tweet; the full chunk when this one filled it."""
+        if not self.tweets:
+            self.opened_at = now
+        self.tweets.append(tweet)
+        if len(self.tweets) >= self.max_size:
+            return self.flush(now)
+        return None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the open chunk must be emitted at the latest (None when empty)."""
+        if self.opened_at is None or not self.tweets:
+            return None
+        return self.opened_at + self.max_wait
+
+    def flush_if_due(self, now: datetime) -> Chunk | None:
+        due = self.due_at
+        if due is not None and now >= due:
+            return self.flush(now)
+        return None
+
+    def flush(self, now: datetime) -> Chunk | None:
+        """Close and return the open chunk (None when empty)."""
+        if not self.tweets or self.opened_at is None:
+            return None
+        chunk = Chunk(
+            key=self.key,
+            seq=self.next_seq,
+            tweets=self.tweets,
+            opened_at=self.opened_at,
+            closed_at=now,
+        )
+        self.next_seq += 1
+        self.tweets = []
+        self.opened_at = None
+        return chunk
