@@ -1,0 +1,41 @@
+"""The analyzer interface: a batch of tweets in, one result per tweet out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chirpflow.model import Tweet, TweetAnalysis
+
+
+@dataclass(slots=True)
+class BatchAnalysis:
+    """What an analyzer returns for one batch.
+
+    Every input tweet appears exactly once: in ``analyses`` (matched by
+    ``tweet_id``) or in ``failures`` as ``(tweet_id, reason)``.
+    """
+
+    analyses: list[TweetAnalysis]
+    summary: str = ""
+    model: str | None = None
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Analyzer(Protocol):
+    """Analyses a batch of tweets at once (an LLM call per chunk, or local code)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str:
+        """Changes whenever results for the same text could change (stored with results)."""
+        ...
+
+    def analyze(self, tweets: Sequence[Tweet]) -> BatchAnalysis: ...
