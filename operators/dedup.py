@@ -40,8 +40,7 @@ class WindowedIdSet:
     def add(self, tweet_id: int, now: float) -> bool:
         """Record ``tweet_id`` at ``now``; True when it was not seen in the window."""
         bucket = int(now // self.bucket_s)
-        oldest = self._oldest
-        if oldest is not None and oldest < bucket - self.buckets_per_window:
+        if self._oldest is not None and self._oldest < bucket - self.buckets_per_window:
             self._expire(bucket)
         if tweet_id in self._seen:
             return False
@@ -49,7 +48,7 @@ class WindowedIdSet:
         ids = self._buckets.get(bucket)
         if ids is None:
             ids = self._buckets[bucket] = array("q")
-            if oldest is None or bucket < oldest:
+            if self._oldest is None or bucket < self._oldest:
                 self._oldest = bucket
         ids.append(tweet_id)
         return True

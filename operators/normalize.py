@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from chirpflow.model import DeadLetter, DeadLetterReason, PublicMetrics, RawRecord, RefKind, Tweet
+from chirpflow.model import DeadLetter, PublicMetrics, RawRecord, RefKind, Tweet
+from chirpflow.model import DeadLetterReason as R
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 25_000  # long posts; a classic tweet is 280
@@ -30,7 +31,7 @@ _X_REF_KINDS = {"replied_to": RefKind.REPLY, "quoted": RefKind.QUOTE, "retweeted
 class Invalid(Exception):
     """Internal: one reason a record is rejected (never escapes this module)."""
 
-    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
+    def __init__(self, reason: R, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
@@ -44,10 +45,10 @@ def normalize(record: RawRecord) -> Tweet | DeadLetter:
     except Invalid as err:
         return _dead(record, err.reason, err.detail)
     except Exception as err:  # defensive: a bug here must not stop the flow
-        return _dead(record, DeadLetterReason.INVALID_VALUE, f"unexpected {type(err).__name__}: {err}")
+        return _dead(record, R.INVALID_VALUE, f"unexpected {type(err).__name__}: {err}")
 
 
-def _dead(record: RawRecord, reason: DeadLetterReason, detail: str) -> DeadLetter:
+def _dead(record: RawRecord, reason: R, detail: str) -> DeadLetter:
     payload = record.payload
     if isinstance(payload, bytes):
         text = payload[:PAYLOAD_PREVIEW].decode("utf-8", errors="backslashreplace")
@@ -83,23 +84,21 @@ def _decode(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
         try:
             payload = payload.encode("utf-8")
         except UnicodeEncodeError as err:  # lone surrogates
-            raise Invalid(DeadLetterReason.INVALID_UTF8, str(err)) from None
+            raise Invalid(R.INVALID_UTF8, str(err)) from None
     if not isinstance(payload, bytes | bytearray):
-        raise Invalid(DeadLetterReason.NOT_AN_OBJECT, f"payload is {type(payload).__name__}")
+        raise Invalid(R.NOT_AN_OBJECT, f"payload is {type(payload).__name__}")
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise Invalid(
-            DeadLetterReason.TOO_LARGE, f"payload is {len(payload)} bytes (max {MAX_PAYLOAD_BYTES})"
-        )
+        raise Invalid(R.TOO_LARGE, f"payload is {len(payload)} bytes (max {MAX_PAYLOAD_BYTES})")
     try:
         obj = orjson.loads(payload)
     except orjson.JSONDecodeError as err:
         try:
             bytes(payload).decode("utf-8")
         except UnicodeDecodeError as uerr:
-            raise Invalid(DeadLetterReason.INVALID_UTF8, str(uerr)) from None
-        raise Invalid(DeadLetterReason.MALFORMED_JSON, str(err)) from None
+            raise Invalid(R.INVALID_UTF8, str(uerr)) from None
+        raise Invalid(R.MALFORMED_JSON, str(err)) from None
     if not isinstance(obj, dict):
-        raise Invalid(DeadLetterReason.NOT_AN_OBJECT, f"JSON {type(obj).__name__}, expected object")
+        raise Invalid(R.NOT_AN_OBJECT, f"JSON {type(obj).__name__}, expected object")
     return obj
 
 
@@ -107,15 +106,22 @@ def _id(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
     value = obj.get(key)
     if value is None:
         if required:
-            raise Invalid(DeadLetterReason.MISSING_FIELD, f"'{key}' is missing")
+            raise Invalid(R.MISSING_FIELD, f"'{key}' is missing")
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise Invalid(
-            DeadLetterReason.WRONG_TYPE, f"'{key}' is {type(value).__name__}, expected string of digits"
+            R.WRONG_TYPE,
+            f"'{key}' is {type(value).__name__}, expected string of digits",
         )
     text = str(value)
-    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > MAX_ID or int(text) <= 0:
-        raise Invalid(DeadLetterReason.INVALID_VALUE, f"'{key}' is not a tweet/user id: {text[:40]!r}")
+    if (
+        not text.isascii()
+        or not text.isdigit()
+        or len(text) > 19
+        or int(text) > MAX_ID
+        or int(text) <= 0
+    ):
+        raise Invalid(R.INVALID_VALUE, f"'{key}' is not a tweet/user id: {text[:40]!r}")
     return text.lstrip("0") or "0"
 
 
@@ -123,14 +129,14 @@ def _str(obj: dict[str, Any], key: str, *, required: bool = False, limit: int = 
     value = obj.get(key)
     if value is None:
         if required:
-            raise Invalid(DeadLetterReason.MISSING_FIELD, f"'{key}' is missing")
+            raise Invalid(R.MISSING_FIELD, f"'{key}' is missing")
         return None
     if not isinstance(value, str):
-        raise Invalid(DeadLetterReason.WRONG_TYPE, f"'{key}' is {type(value).__name__}, expected string")
+        raise Invalid(R.WRONG_TYPE, f"'{key}' is {type(value).__name__}, expected string")
     if len(value) > limit:
-        raise Invalid(DeadLetterReason.TOO_LARGE, f"'{key}' has {len(value)} characters (max {limit})")
+        raise Invalid(R.TOO_LARGE, f"'{key}' has {len(value)} characters (max {limit})")
     if "\x00" in value:
-        raise Invalid(DeadLetterReason.INVALID_VALUE, f"'{key}' contains a NUL character")
+        raise Invalid(R.INVALID_VALUE, f"'{key}' contains a NUL character")
     _check_utf8(key, value)
     return value
 
@@ -139,35 +145,35 @@ def _check_utf8(key: str, value: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise Invalid(DeadLetterReason.INVALID_UTF8, f"'{key}' is not valid UTF-8") from None
+        raise Invalid(R.INVALID_UTF8, f"'{key}' is not valid UTF-8") from None
 
 
 def _time(obj: dict[str, Any], key: str, now: datetime, *, required: bool) -> datetime | None:
     value = obj.get(key)
     if value is None:
         if required:
-            raise Invalid(DeadLetterReason.MISSING_FIELD, f"'{key}' is missing")
+            raise Invalid(R.MISSING_FIELD, f"'{key}' is missing")
         return None
     if isinstance(value, bool):
-        raise Invalid(DeadLetterReason.WRONG_TYPE, f"'{key}' is bool, expected RFC 3339 time")
+        raise Invalid(R.WRONG_TYPE, f"'{key}' is bool, expected RFC 3339 time")
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 1e11 else value  # epoch ms or s
         try:
             ts = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
-            raise Invalid(DeadLetterReason.INVALID_VALUE, f"'{key}' is out of range: {value}") from None
+            raise Invalid(R.INVALID_VALUE, f"'{key}' is out of range: {value}") from None
     elif isinstance(value, str):
         try:
             ts = datetime.fromisoformat(value)
         except ValueError:
             raise Invalid(
-                DeadLetterReason.INVALID_VALUE, f"'{key}' is not an RFC 3339 time: {value[:40]!r}"
+                R.INVALID_VALUE, f"'{key}' is not an RFC 3339 time: {value[:40]!r}"
             ) from None
         ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     else:
-        raise Invalid(DeadLetterReason.WRONG_TYPE, f"'{key}' is {type(value).__name__}, expected time")
+        raise Invalid(R.WRONG_TYPE, f"'{key}' is {type(value).__name__}, expected time")
     if not EARLIEST <= ts <= now + FUTURE_SLACK:
-        raise Invalid(DeadLetterReason.INVALID_VALUE, f"'{key}' is implausible: {ts.isoformat()}")
+        raise Invalid(R.INVALID_VALUE, f"'{key}' is implausible: {ts.isoformat()}")
     return ts
 
 
@@ -175,13 +181,13 @@ def _count(value: Any) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise Invalid(DeadLetterReason.WRONG_TYPE, "public metrics must be integers")
+        raise Invalid(R.WRONG_TYPE, "public metrics must be integers")
     try:
         n = int(value)
     except ValueError:
-        raise Invalid(DeadLetterReason.INVALID_VALUE, f"metric {value!r} is not a number") from None
+        raise Invalid(R.INVALID_VALUE, f"metric {value!r} is not a number") from None
     if not 0 <= n <= MAX_ID:
-        raise Invalid(DeadLetterReason.INVALID_VALUE, f"metric {n} is out of range")
+        raise Invalid(R.INVALID_VALUE, f"metric {n} is out of range")
     return n
 
 
@@ -190,7 +196,7 @@ def _metrics(obj: dict[str, Any]) -> PublicMetrics:
     if pm is None:
         return PublicMetrics()
     if not isinstance(pm, dict):
-        raise Invalid(DeadLetterReason.WRONG_TYPE, "'public_metrics' must be an object")
+        raise Invalid(R.WRONG_TYPE, "'public_metrics' must be an object")
     views = pm.get("impression_count")
     return PublicMetrics(
         retweets=_count(pm.get("retweet_count")),
@@ -207,7 +213,7 @@ def _reference(obj: dict[str, Any]) -> tuple[str | None, RefKind | None]:
     refs = obj.get("referenced_tweets")
     if refs is not None:
         if not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs):
-            raise Invalid(DeadLetterReason.WRONG_TYPE, "'referenced_tweets' must be a list of objects")
+            raise Invalid(R.WRONG_TYPE, "'referenced_tweets' must be a list of objects")
         if refs:
             first = refs[0]
             ref_id = ref_id or _id(first, "id", required=True)
@@ -215,14 +221,14 @@ def _reference(obj: dict[str, Any]) -> tuple[str | None, RefKind | None]:
     if kind_raw is None:
         return ref_id, (RefKind.REPLY if ref_id else None)
     if not isinstance(kind_raw, str):
-        raise Invalid(DeadLetterReason.WRONG_TYPE, "'referenced_kind' must be a string")
+        raise Invalid(R.WRONG_TYPE, "'referenced_kind' must be a string")
     kind = _X_REF_KINDS.get(kind_raw)
     if kind is None:
         try:
             kind = RefKind(kind_raw)
         except ValueError:
             raise Invalid(
-                DeadLetterReason.INVALID_VALUE,
+                R.INVALID_VALUE,
                 f"'referenced_kind' is {kind_raw[:20]!r}, expected reply, quote or retweet",
             ) from None
     return ref_id, kind

@@ -1,0 +1,46 @@
+"""The chirpflow metrics, in prometheus_client's default registry.
+
+Names follow Prometheus conventions: the ``chirpflow_`` prefix, base units,
+``_total`` for counters; labels never carry tweet, user or chat ids.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
+E2E_BUCKETS = (0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900, 3600)
+
+TWEETS_IN = Counter("chirpflow_tweets_in_total", "Items read from sources", ["source"])
+DUPLICATES = Counter("chirpflow_duplicates_total", "Arrivals dropped as duplicates", ["source"])
+DEAD_LETTERS = Counter("chirpflow_dead_letters_total", "Items dead-lettered", ["reason"])
+ANALYZED = Counter("chirpflow_tweets_analyzed_total", "Tweets with an analysis", ["analyzer"])
+CHUNKS = Counter("chirpflow_chunks_total", "Chunks analysed", ["analyzer"])
+CHUNK_SIZE = Histogram(
+    "chirpflow_chunk_size_tweets", "Tweets per chunk", buckets=(1, 5, 10, 25, 50, 75, 100, 250)
+)
+CHUNK_WAIT = Histogram(
+    "chirpflow_chunk_wait_seconds",
+    "Time from a chunk's first tweet to its analysis",
+    buckets=LATENCY_BUCKETS,
+)
+ANALYZER_LATENCY = Histogram(
+    "chirpflow_analyzer_latency_seconds",
+    "Time to analyse one chunk",
+    ["analyzer"],
+    buckets=LATENCY_BUCKETS,
+)
+CACHE_HITS = Counter("chirpflow_cache_hits_total", "Analyses reused from the result cache")
+CACHE_LOOKUPS = Counter("chirpflow_cache_lookups_total", "Result cache lookups")
+SINK_ROWS = Counter("chirpflow_sink_rows_total", "Rows written by a sink", ["sink"])
+SINK_ERRORS = Counter("chirpflow_sink_errors_total", "Failed sink writes (retried)", ["sink"])
+SINK_LATENCY = Histogram(
+    "chirpflow_sink_write_seconds", "Time per sink batch write", ["sink"], buckets=LATENCY_BUCKETS
+)
+END_TO_END = Histogram(
+    "chirpflow_end_to_end_seconds",
+    "From a tweet being fetched to its analysis being stored",
+    buckets=E2E_BUCKETS,
+)
+FLAGGED = Counter("chirpflow_tweets_flagged_total", "Tweets with risk flags or high risk")
+UP = Gauge("chirpflow_up", "1 while the dataflow runs")

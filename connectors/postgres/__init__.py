@@ -1,0 +1,1 @@
+"""PostgreSQL: schema migrations, the idempotent batch writer and store queries."""

@@ -1,0 +1,250 @@
+"""Idempotent batched writes of outcomes: one transaction, one COPY per table.
+
+Rows are copied into temporary staging tables, then moved with
+``INSERT ... SELECT ... ON CONFLICT`` on each table's natural key, so a
+replay after recovery never duplicates a row. Connection failures are retried
+with backoff (the flow waits) up to ``max_outage``; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome, Tweet, split_origin
+
+log = logging.getLogger(__name__)
+
+_TWEET_COLS = (
+    "id, text, author_id, author_username, conversation_id, created_at, fetched_at, lang,"
+    " referenced_tweet_id, referenced_kind, retweets, replies, likes, quotes, views,"
+    " source, watch, origin, chunk_id"
+)
+_ANALYSIS_COLS = (
+    "tweet_id, analyzer_version, analyzer, sentiment, sentiment_score, topics, language,"
+    " risk, flags, reason, chunk_id, analyzed_at"
+)
+_CHUNK_COLS = (
+    "chunk_id, key, seq, size, summary, analyzer, analyzer_version, model, prompt_tokens,"
+    " cached_tokens, completion_tokens, cost_usd, opened_at, analyzed_at"
+)
+_DUP_COLS = "origin, tweet_id, source, seen_at"
+_DEAD_COLS = "origin, source, reason, detail, payload, tweet_id, first_seen, last_seen"
+_PROGRESS_COLS = "stream, first_seq, last_seq"
+
+_STAGING = f"""
+CREATE TEMP TABLE IF NOT EXISTS stage_tweets ON COMMIT DELETE ROWS AS
+    SELECT {_TWEET_COLS} FROM tweets WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_analyses ON COMMIT DELETE ROWS AS
+    SELECT {_ANALYSIS_COLS} FROM analyses WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_chunks ON COMMIT DELETE ROWS AS
+    SELECT {_CHUNK_COLS} FROM chunks WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_duplicates ON COMMIT DELETE ROWS AS
+    SELECT {_DUP_COLS} FROM duplicates WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_dead_letters ON COMMIT DELETE ROWS AS
+    SELECT {_DEAD_COLS} FROM dead_letters WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_progress ON COMMIT DELETE ROWS AS
+    SELECT {_PROGRESS_COLS} FROM source_progress WITH NO DATA;
+"""
+
+_MERGE = {
+    "tweets": f"""INSERT INTO tweets ({_TWEET_COLS})
+        SELECT DISTINCT ON (id) {_TWEET_COLS} FROM stage_tweets
+        ON CONFLICT (id) DO NOTHING""",
+    "analyses": f"""INSERT INTO analyses ({_ANALYSIS_COLS})
+        SELECT DISTINCT ON (tweet_id, analyzer_version) {_ANALYSIS_COLS} FROM stage_analyses
+        ON CONFLICT (tweet_id, analyzer_version) DO NOTHING""",
+    "chunks": f"""INSERT INTO chunks ({_CHUNK_COLS})
+        SELECT DISTINCT ON (chunk_id) {_CHUNK_COLS} FROM stage_chunks
+        ON CONFLICT (chunk_id) DO UPDATE SET
+            size = EXCLUDED.size, summary = EXCLUDED.summary, analyzer = EXCLUDED.analyzer,
+            analyzer_version = EXCLUDED.analyzer_version, model = EXCLUDED.model,
+            prompt_tokens = EXCLUDED.prompt_tokens, cached_tokens = EXCLUDED.cached_tokens,
+            completion_tokens = EXCLUDED.completion_tokens, cost_usd = EXCLUDED.cost_usd,
+            opened_at = EXCLUDED.opened_at, analyzed_at = EXCLUDED.analyzed_at""",
+    "duplicates": f"""INSERT INTO duplicates ({_DUP_COLS})
+        SELECT {_DUP_COLS} FROM stage_duplicates ON CONFLICT (origin) DO NOTHING""",
+    "dead_letters": f"""INSERT INTO dead_letters ({_DEAD_COLS})
+        SELECT DISTINCT ON (origin) {_DEAD_COLS} FROM stage_dead_letters
+        ON CONFLICT (origin) DO UPDATE SET
+            reason = EXCLUDED.reason, detail = EXCLUDED.detail,
+            last_seen = GREATEST(dead_letters.last_seen, EXCLUDED.last_seen)""",
+    "progress": f"""INSERT INTO source_progress ({_PROGRESS_COLS})
+        SELECT stream, min(first_seq), max(last_seq) FROM stage_progress GROUP BY stream
+        ON CONFLICT (stream) DO UPDATE SET
+            first_seq = LEAST(source_progress.first_seq, EXCLUDED.first_seq),
+            last_seq = GREATEST(source_progress.last_seq, EXCLUDED.last_seq),
+            updated_at = now()""",
+}
+
+
+@dataclass(slots=True)
+class Rows:
+    """Outcomes flattened into per-table row tuples."""
+
+    tweets: list[tuple[Any, ...]] = field(default_factory=list)
+    analyses: list[tuple[Any, ...]] = field(default_factory=list)
+    chunks: list[tuple[Any, ...]] = field(default_factory=list)
+    duplicates: list[tuple[Any, ...]] = field(default_factory=list)
+    dead_letters: list[tuple[Any, ...]] = field(default_factory=list)
+    progress: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def count(self) -> int:
+        return (
+            len(self.tweets)
+            + len(self.analyses)
+            + len(self.chunks)
+            + len(self.duplicates)
+            + len(self.dead_letters)
+        )
+
+    def saw(self, origin: str) -> None:
+        stream, seq = split_origin(origin)
+        lo_hi = self.progress.get(stream)
+        if lo_hi is None:
+            self.progress[stream] = (seq, seq)
+        else:
+            lo, hi = lo_hi
+            if seq < lo or seq > hi:
+                self.progress[stream] = (min(lo, seq), max(hi, seq))
+
+
+def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
+    m = t.metrics
+    return (
+        int(t.id), t.text, int(t.author_id), t.author_username,
+        int(t.conversation_id) if t.conversation_id else None,
+        t.created_at, t.fetched_at, t.lang,
+        int(t.referenced_tweet_id) if t.referenced_tweet_id else None,
+        t.referenced_kind.value if t.referenced_kind else None,
+        m.retweets, m.replies, m.likes, m.quotes, m.views,
+        t.source, t.watch, t.origin, chunk_id,
+    )  # fmt: skip
+
+
+def _dead_row(d: DeadLetter, now: datetime) -> tuple[Any, ...]:
+    seen = d.seen_at or now
+    return (d.origin, d.source, d.reason.value, d.detail, d.payload, d.tweet_id, seen, seen)
+
+
+def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
+    """Per-table rows for a batch of outcomes, and the stream positions they cover."""
+    now = now or datetime.now(UTC)
+    rows = Rows()
+    for item in outcomes:
+        if isinstance(item, ChunkResult):
+            ca = item.analysis
+            cid = ca.chunk_id
+            analyzed_at = ca.analyzed_at or now
+            for t in item.chunk.tweets:
+                rows.tweets.append(_tweet_row(t, cid))
+                rows.saw(t.origin)
+            for a in item.analyses:
+                rows.analyses.append(
+                    (
+                        int(a.tweet_id), a.analyzer_version, a.analyzer, a.sentiment.value,
+                        a.sentiment_score, a.topics, a.language, a.risk,
+                        [f.value for f in a.flags], a.reason, cid, analyzed_at,
+                    )
+                )  # fmt: skip
+            rows.chunks.append(
+                (
+                    cid, ca.key, ca.seq, ca.size, ca.summary, ca.analyzer, ca.analyzer_version,
+                    ca.model, ca.prompt_tokens, ca.cached_tokens, ca.completion_tokens,
+                    ca.cost_usd, ca.opened_at, analyzed_at,
+                )
+            )  # fmt: skip
+            for d in item.dead_letters:
+                rows.dead_letters.append(_dead_row(d, now))
+        elif isinstance(item, Duplicate):
+            rows.duplicates.append((item.origin, int(item.tweet_id), item.source, item.seen_at))
+            rows.saw(item.origin)
+        elif isinstance(item, DeadLetter):
+            rows.dead_letters.append(_dead_row(item, now))
+            rows.saw(item.origin)
+    return rows
+
+
+class PostgresWriter:
+    """Writes batches of outcomes; safe to call again with the same batch."""
+
+    def __init__(self, url: str, *, max_outage_s: float = 600.0, max_backoff_s: float = 30.0):
+        self._url = url
+        self._conn: psycopg.Connection | None = None
+        self.max_outage_s = max_outage_s
+        self.max_backoff_s = max_backoff_s
+        self.rows_written = 0
+        self.retries = 0
+
+    def _connect(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            conn = psycopg.connect(self._url, autocommit=False)
+            conn.execute(_STAGING.encode())
+            conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def write(self, outcomes: Sequence[Outcome]) -> int:
+        """Store ``outcomes`` in one transaction; returns the rows staged."""
+        rows = flatten(outcomes)
+        if not rows.count() and not rows.progress:
+            return 0
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                self._write_rows(rows)
+                self.rows_written += rows.count()
+                return rows.count()
+            except psycopg.OperationalError as err:
+                self._drop_connection()
+                attempt += 1
+                self.retries += 1
+                waited = time.monotonic() - started
+                if waited > self.max_outage_s:
+                    raise
+                delay = min(self.max_backoff_s, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+                reason = str(err).strip()
+                log.warning("postgres write failed (%s); retry %d in %.1fs", reason, attempt, delay)
+                time.sleep(delay)
+
+    def _write_rows(self, rows: Rows) -> None:
+        conn = self._connect()
+        with conn.transaction(), conn.cursor() as cur:
+            for table, cols, data in (
+                ("stage_tweets", _TWEET_COLS, rows.tweets),
+                ("stage_analyses", _ANALYSIS_COLS, rows.analyses),
+                ("stage_chunks", _CHUNK_COLS, rows.chunks),
+                ("stage_duplicates", _DUP_COLS, rows.duplicates),
+                ("stage_dead_letters", _DEAD_COLS, rows.dead_letters),
+                (
+                    "stage_progress",
+                    _PROGRESS_COLS,
+                    [(s, lo, hi) for s, (lo, hi) in rows.progress.items()],
+                ),
+            ):
+                if not data:
+                    continue
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN".encode()) as copy:
+                    for row in data:
+                        copy.write_row(row)
+                cur.execute(_MERGE[table.removeprefix("stage_")].encode())
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

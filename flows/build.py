@@ -1,0 +1,55 @@
+"""Turn settings into the parts of a flow: readers, the analyzer, writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.sources.synthetic import SyntheticTweets
+from operators.offline import NoopAnalyzer, OfflineAnalyzer
+
+from chirpflow.errors import ConfigError
+from chirpflow.settings import AnalyzerSettings, Settings, SourceSettings
+from connectors.sources.jsonl_reader import JsonlFileReader
+from connectors.sources.reader import RecordReader
+from connectors.sources.synthetic_reader import SyntheticReader
+from operators.analyzer import Analyzer
+from operators.chunk_analysis import ChunkAnalyzer
+from operators.result_cache import LruResultCache
+
+
+def source_override(spec: str) -> SourceSettings:
+    """``--source synthetic`` or ``--source jsonl:PATH`` as a source setting."""
+    if spec == "synthetic":
+        return SourceSettings(name="synthetic", type="synthetic")
+    if spec.startswith("jsonl:"):
+        path = spec.removeprefix("jsonl:")
+        if not path:
+            raise ConfigError("--source jsonl:PATH needs a path, e.g. jsonl:tweets.jsonl")
+        return SourceSettings(name="jsonl", type="jsonl", path=path)
+    raise ConfigError(f"--source {spec!r}: expected 'synthetic' or 'jsonl:PATH'")
+
+
+def make_reader(src: SourceSettings) -> RecordReader:
+    if src.type == "synthetic":
+        gen = SyntheticTweets(
+            seed=src.seed, accounts=src.accounts, duplicate_ratio=src.duplicate_ratio
+        )
+        return SyntheticReader(src.name, gen, rate=src.rate)
+    if src.type == "jsonl":
+        assert src.path is not None
+        path = Path(src.path)
+        if not path.is_file():
+            raise ConfigError(f"sources[{src.name}].path: no such file: {path}")
+        return JsonlFileReader(src.name, path, follow=src.follow)
+    raise ConfigError(f"sources[{src.name}].type: unsupported source type {src.type!r}")
+
+
+def make_analyzer(cfg: AnalyzerSettings) -> Analyzer:
+    if cfg.kind == "noop":
+        return NoopAnalyzer()
+    return OfflineAnalyzer(cfg.risk_keywords, cfg.toxicity_keywords or None)
+
+
+def make_chunk_analyzer(settings: Settings) -> ChunkAnalyzer:
+    cache = LruResultCache(settings.analyzer.cache_size)
+    return ChunkAnalyzer(make_analyzer(settings.analyzer), cache)

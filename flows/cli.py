@@ -1,0 +1,194 @@
+"""The ``chirpflow`` command line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+import orjson
+
+from chirpflow.errors import ChirpflowError
+from chirpflow.settings import Environment, Settings, load_settings
+
+CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
+
+
+def _settings(config: str | None) -> Settings:
+    return load_settings(config)
+
+
+def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show ChirpflowError as one clear message and exit 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ChirpflowError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """chirpflow: watch tweets, analyse every one, store and alert.
+
+    \b
+    Quick start (no keys, no servers):
+      chirpflow run --limit 5000     synthetic tweets -> offline analysis -> embedded PostgreSQL
+      chirpflow stats                what the store holds
+
+    Services come from the environment: DATABASE_URL (else an embedded
+    PostgreSQL under $CHIRPFLOW_HOME, default ./.chirpflow), REDIS_URL,
+    KAFKA_BOOTSTRAP_SERVERS, OPENAI_API_KEY, OPENAI_BASE_URL.
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option(
+    "--source",
+    "source_spec",
+    metavar="SPEC",
+    help="Override the configured sources: 'synthetic' or 'jsonl:PATH'.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Stop after N source tweets (sinks flushed)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Bytewax worker threads in this process.",
+)
+@click.option(
+    "--analyzer", type=click.Choice(["auto", "offline", "noop"]), help="Override [analyzer].kind."
+)
+@click.option("--no-recovery", is_flag=True, help="Do not snapshot state (start fresh every run).")
+@click.option(
+    "--reset-recovery",
+    is_flag=True,
+    help="Forget saved source positions and dedup state before starting.",
+)
+@click.option("--quiet", is_flag=True, help="No live summary line.")
+@_fail_cleanly
+def run(
+    config: str | None,
+    source_spec: str | None,
+    limit: int | None,
+    workers: int,
+    analyzer: str | None,
+    no_recovery: bool,
+    reset_recovery: bool,
+    quiet: bool,
+) -> None:
+    """Run the analysis job: sources -> dedup -> chunks -> analyzer -> PostgreSQL.
+
+    Runs until every source ends, --limit is reached, or Ctrl-C (which
+    finishes open chunks and flushes sinks first). With recovery on (the
+    default) a restart resumes where the last snapshot left off.
+    """
+    from flows.job import run_job
+
+    settings = _settings(config)
+    if analyzer:
+        settings = settings.model_copy(
+            update={"analyzer": settings.analyzer.model_copy(update={"kind": analyzer})}
+        )
+    summary = run_job(
+        settings,
+        Environment.from_env(),
+        source_spec=source_spec,
+        limit=limit,
+        workers=workers,
+        recovery=not no_recovery,
+        reset_recovery=reset_recovery,
+        live=not quiet,
+    )
+    click.echo(summary.line(), err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
+@_fail_cleanly
+def stats(as_json: bool) -> None:
+    """Counts from the store: ingested, duplicates, analysed, dead letters, chunks."""
+    from connectors.postgres.stats import store_stats
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        data = store_stats(url)
+    if as_json:
+        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        return
+    from flows.stats_table import render_stats
+
+    render_stats(data)
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("check")
+@click.option("-c", "--config", "path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@_fail_cleanly
+def config_check(path: str | None) -> None:
+    """Validate the TOML and show the effective settings (secrets masked)."""
+    settings = _settings(path)
+    env = Environment.from_env()
+    doc = {
+        "config": path or "(defaults)",
+        "settings": settings.model_dump(mode="json"),
+        "environment": env.redacted(),
+    }
+    click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    click.echo("configuration OK", err=True)
+
+
+@main.group()
+def db() -> None:
+    """The results database."""
+
+
+@db.command("migrate")
+@_fail_cleanly
+def db_migrate() -> None:
+    """Apply pending schema migrations (also done at every start)."""
+    from connectors.postgres.migrate import migrate
+    from flows.services import database
+
+    with database(Environment.from_env(), apply_migrations=False) as url:
+        done = migrate(url)
+    for mig in done:
+        click.echo(f"applied {mig.version:04d}_{mig.name}")
+    if not done:
+        click.echo("schema is up to date")
+
+
+@db.command("url")
+@_fail_cleanly
+def db_url() -> None:
+    """Print the database URL in use (starting the embedded one if needed)."""
+    from chirpflow.settings import redact_url
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        click.echo(redact_url(url))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

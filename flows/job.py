@@ -1,0 +1,81 @@
+"""``chirpflow run``: wire settings, services and the dataflow together and run it."""
+
+from __future__ import annotations
+
+import logging
+
+from chirpflow import metrics
+from chirpflow.errors import ConfigError
+from chirpflow.model import Outcome
+from chirpflow.settings import Environment, Settings
+from connectors.bytewax_sink import BatchWriter
+from connectors.postgres.writer import PostgresWriter
+from flows.analysis import WriterFactory, build_analysis_flow
+from flows.build import make_chunk_analyzer, make_reader, source_override
+from flows.runner import graceful_interrupt, recovery_config, run_dataflow
+from flows.services import database
+from flows.summary import RunSummary, SummaryPrinter, SummaryWriter
+
+log = logging.getLogger(__name__)
+
+
+def run_job(
+    settings: Settings,
+    env: Environment,
+    *,
+    source_spec: str | None = None,
+    limit: int | None = None,
+    workers: int = 1,
+    recovery: bool = True,
+    reset_recovery: bool = False,
+    live: bool = True,
+) -> RunSummary:
+    """Run the analysis job to completion; returns the run's summary."""
+    sources = [source_override(source_spec)] if source_spec else list(settings.sources)
+    if not sources:
+        raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
+    readers = [make_reader(s) for s in sources]
+    summary = RunSummary()
+    with database(env) if settings.sinks.postgres else _no_database() as url:
+        writers: list[tuple[str, WriterFactory]] = []
+        if url is not None:
+            db_url = url
+
+            def pg_writer(worker: int, count: int) -> BatchWriter[Outcome]:
+                return PostgresWriter(db_url)
+
+            writers.append(("postgres", pg_writer))
+
+        def summary_writer(worker: int, count: int) -> BatchWriter[Outcome]:
+            return SummaryWriter(summary)
+
+        writers.append(("summary", summary_writer))
+        built = build_analysis_flow(
+            readers, make_chunk_analyzer(settings), settings.pipeline, writers, limit=limit
+        )
+        rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
+        printer = SummaryPrinter(summary) if live else None
+        if printer:
+            printer.start()
+        metrics.UP.set(1)
+        try:
+            with graceful_interrupt(built.stop):
+                run_dataflow(
+                    built.flow,
+                    workers=workers,
+                    snapshot_interval=settings.pipeline.snapshot_interval,
+                    recovery=rec,
+                )
+        finally:
+            metrics.UP.set(0)
+            if printer:
+                printer.stop()
+    return summary
+
+
+class _no_database:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

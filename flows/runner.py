@@ -1,0 +1,67 @@
+"""Run a dataflow in this process, with Bytewax recovery and a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+
+from bytewax.dataflow import Dataflow
+from bytewax.recovery import RecoveryConfig, init_db_dir
+from bytewax.run import cli_main
+
+log = logging.getLogger(__name__)
+
+
+def recovery_config(directory: Path, partitions: int = 1, reset: bool = False) -> RecoveryConfig:
+    """The recovery store in ``directory``, created (or reset) as needed."""
+    if reset and directory.exists():
+        shutil.rmtree(directory)
+    if not any(directory.glob("part-*.sqlite3")):
+        directory.mkdir(parents=True, exist_ok=True)
+        init_db_dir(directory, partitions)
+    return RecoveryConfig(str(directory))
+
+
+@contextmanager
+def graceful_interrupt(stop: threading.Event) -> Iterator[None]:
+    """First Ctrl-C: sources end, open chunks flush, sinks write. Second: abort."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.warning("stopping: finishing open chunks and flushing sinks (Ctrl-C again to abort)")
+        stop.set()
+
+    previous_int = signal.signal(signal.SIGINT, handler)
+    previous_term = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def run_dataflow(
+    flow: Dataflow,
+    *,
+    workers: int = 1,
+    snapshot_interval: timedelta = timedelta(seconds=10),
+    recovery: RecoveryConfig | None = None,
+) -> None:
+    """Execute ``flow`` with ``workers`` threads until every source ends."""
+    cli_main(
+        flow,
+        workers_per_process=workers,
+        epoch_interval=snapshot_interval,
+        recovery_config=recovery,
+    )

@@ -1,0 +1,40 @@
+"""Human-readable ``chirpflow stats``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title="chirpflow store", show_header=False, box=None, pad_edge=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    ingested = data["tweets_ingested"] or 0
+    for label, key in (
+        ("tweets ingested", "tweets_ingested"),
+        ("analysed", "analyzed"),
+        ("duplicates", "duplicates"),
+        ("dead letters", "dead_letters"),
+        ("chunks", "chunks"),
+        ("flagged", "flagged"),
+    ):
+        value = data[key]
+        share = (
+            f"  ({100 * value / ingested:.1f}%)" if ingested and key != "tweets_ingested" else ""
+        )
+        table.add_row(label, f"{value:,}{share}")
+    mix = data.get("sentiment") or {}
+    total = sum(mix.values()) or 1
+    table.add_row(
+        "sentiment",
+        "  ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(mix.items())) or "-",
+    )
+    for reason, n in (data.get("dead_letters_by_reason") or {}).items():
+        table.add_row(f"  dead: {reason}", f"{n:,}")
+    table.add_row("LLM cost", f"${data['llm_cost_usd']:.4f}")
+    table.add_row("$ per 1,000 tweets", f"${data['cost_per_1k_tweets_usd']:.4f}")
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Thin Bytewax adapters around the domain operators."""

@@ -1,0 +1,134 @@
+"""Live run summary: counts outcomes for the console and Prometheus metrics."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from chirpflow import metrics
+from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome
+
+
+@dataclass
+class RunSummary:
+    """Totals of one run, updated by :class:`SummaryWriter` (thread-safe)."""
+
+    started: float = field(default_factory=time.monotonic)
+    arrivals: int = 0
+    analyzed: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    chunks: int = 0
+    flagged: int = 0
+    sentiment: Counter[str] = field(default_factory=Counter)
+    dead_reasons: Counter[str] = field(default_factory=Counter)
+    cost_usd: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcomes: list[Outcome]) -> None:
+        now = datetime.now(UTC)
+        with self._lock:
+            for item in outcomes:
+                if isinstance(item, ChunkResult):
+                    self._add_chunk(item, now)
+                elif isinstance(item, Duplicate):
+                    self.arrivals += 1
+                    self.duplicates += 1
+                    metrics.DUPLICATES.labels(item.source).inc()
+                elif isinstance(item, DeadLetter):
+                    self._add_dead(item)
+
+    def _add_chunk(self, result: ChunkResult, now: datetime) -> None:
+        ca = result.analysis
+        self.chunks += 1
+        self.arrivals += len(result.chunk.tweets)
+        self.analyzed += len(result.analyses)
+        self.cost_usd += ca.cost_usd
+        metrics.CHUNKS.labels(ca.analyzer).inc()
+        metrics.CHUNK_SIZE.observe(ca.size)
+        metrics.ANALYZED.labels(ca.analyzer).inc(len(result.analyses))
+        if ca.opened_at is not None:
+            metrics.CHUNK_WAIT.observe((now - ca.opened_at).total_seconds())
+        for a in result.analyses:
+            self.sentiment[a.sentiment.value] += 1
+            if a.flagged:
+                self.flagged += 1
+                metrics.FLAGGED.inc()
+        for t in result.chunk.tweets:
+            metrics.END_TO_END.observe(max(0.0, (now - t.fetched_at).total_seconds()))
+        for d in result.dead_letters:
+            self.dead_letters += 1
+            self.dead_reasons[d.reason.value] += 1
+            metrics.DEAD_LETTERS.labels(d.reason.value).inc()
+
+    def _add_dead(self, item: DeadLetter) -> None:
+        self.arrivals += 1
+        self.dead_letters += 1
+        self.dead_reasons[item.reason.value] += 1
+        metrics.DEAD_LETTERS.labels(item.reason.value).inc()
+
+    def line(self) -> str:
+        with self._lock:
+            elapsed = max(time.monotonic() - self.started, 1e-9)
+            total = sum(self.sentiment.values()) or 1
+            mix = " ".join(
+                f"{k[:3]} {100 * self.sentiment[k] / total:.0f}%"
+                for k in ("negative", "neutral", "positive")
+            )
+            return (
+                f"{self.arrivals:>9,} tweets  {self.arrivals / elapsed:>8,.0f}/s | "
+                f"analysed {self.analyzed:,}  dup {self.duplicates:,}  "
+                f"dead {self.dead_letters:,}  chunks {self.chunks:,} | {mix} | "
+                f"flagged {self.flagged:,}"
+            )
+
+
+class SummaryWriter:
+    """A sink writer that feeds a :class:`RunSummary`."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+
+    def write(self, items: list[Outcome]) -> None:
+        self.summary.add(items)
+
+    def close(self) -> None:
+        return None
+
+
+class SummaryPrinter:
+    """Prints the summary line every ``interval`` seconds until stopped."""
+
+    def __init__(self, summary: RunSummary, out: TextIO = sys.stderr, interval: float = 2.0):
+        self.summary = summary
+        self.out = out
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="summary", daemon=True)
+        self._tty = out.isatty()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _emit(self, final: bool = False) -> None:
+        text = self.summary.line()
+        if self._tty and not final:
+            self.out.write("\r\x1b[2K" + text)
+        else:
+            self.out.write(("\r\x1b[2K" if self._tty else "") + text + "\n")
+        self.out.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._emit()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._emit(final=True)

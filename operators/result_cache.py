@@ -1,0 +1,73 @@
+"""Caches of per-text analysis results, so identical text is analysed once.
+
+Keys hash the normalized text together with the analyzer version; a plain
+retweet ("RT @someone: <text>") shares the key of the text it repeats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Protocol
+
+from chirpflow.model import TweetAnalysis
+
+_RT_PREFIX = re.compile(r"^RT @\w{1,15}: ")
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """The text that decides an analysis: no retweet prefix, collapsed white space."""
+    return _SPACE.sub(" ", _RT_PREFIX.sub("", text, count=1)).strip()
+
+
+def text_key(text: str, analyzer_version: str) -> str:
+    digest = hashlib.blake2b(
+        f"{analyzer_version}\x1f{normalize_text(text)}".encode("utf-8", "surrogatepass"),
+        digest_size=16,
+    )
+    return digest.hexdigest()
+
+
+class ResultCache(Protocol):
+    """Analysis results by text key (the ``tweet_id`` of a cached value is meaningless)."""
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, TweetAnalysis]: ...
+
+    def put_many(self, items: dict[str, TweetAnalysis]) -> None: ...
+
+
+class LruResultCache:
+    """In-process LRU cache, used when no Redis is configured."""
+
+    def __init__(self, max_items: int = 100_000) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[str, TweetAnalysis] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, TweetAnalysis]:
+        found: dict[str, TweetAnalysis] = {}
+        for k in keys:
+            v = self._items.get(k)
+            if v is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._items.move_to_end(k)
+                found[k] = v
+        return found
+
+    def put_many(self, items: dict[str, TweetAnalysis]) -> None:
+        if self.max_items <= 0:
+            return
+        for k, v in items.items():
+            self._items[k] = v
+            self._items.move_to_end(k)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
