@@ -61,8 +61,10 @@ def build_analysis_flow(
     writers: Sequence[tuple[str, WriterFactory]],
     *,
     limit: int | None = None,
+    shared_dedup: Callable[[list[Tweet]], list[Tweet | Duplicate]] | None = None,
     flow_id: str = "chirpflow",
 ) -> AnalysisFlow:
+    """Wire the flow. ``shared_dedup`` (e.g. Redis) replaces the in-flow dedup state."""
     stop = threading.Event()
     source = ReaderSource(
         readers,
@@ -78,10 +80,15 @@ def build_analysis_flow(
     tweets: Any = valid.trues
     rejected: Any = valid.falses
 
-    window = pipeline.dedup_window
-    sharded = op.key_on("dedup_shard", tweets, partial(shard_of, shards=pipeline.dedup_shards))
-    deduped = op.stateful_batch("dedup", sharded, lambda resume: DedupLogic(window, resume))
-    firsts = op.branch("first_seen", op.map("dedup_value", deduped, _value), _is_tweet)
+    if shared_dedup is not None:
+        checked: Any = op.flat_map_batch("dedup_shared", tweets, shared_dedup)
+    else:
+        window = pipeline.dedup_window
+        shards = pipeline.dedup_shards
+        sharded = op.key_on("dedup_shard", tweets, partial(shard_of, shards=shards))
+        deduped = op.stateful_batch("dedup", sharded, lambda resume: DedupLogic(window, resume))
+        checked = op.map("dedup_value", deduped, _value)
+    firsts = op.branch("first_seen", checked, _is_tweet)
     unique: Any = firsts.trues
     duplicates: Any = firsts.falses
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.sources.synthetic import SyntheticTweets
-from operators.offline import NoopAnalyzer, OfflineAnalyzer
-
 from chirpflow.errors import ConfigError
 from chirpflow.settings import AnalyzerSettings, Settings, SourceSettings
 from connectors.sources.jsonl_reader import JsonlFileReader
 from connectors.sources.reader import RecordReader
+from connectors.sources.synthetic import SyntheticTweets
 from connectors.sources.synthetic_reader import SyntheticReader
 from operators.analyzer import Analyzer
 from operators.chunk_analysis import ChunkAnalyzer
+from operators.offline import NoopAnalyzer, OfflineAnalyzer
 from operators.result_cache import LruResultCache
 
 

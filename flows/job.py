@@ -10,6 +10,7 @@ from chirpflow.model import Outcome
 from chirpflow.settings import Environment, Settings
 from connectors.bytewax_sink import BatchWriter
 from connectors.postgres.writer import PostgresWriter
+from connectors.redis.dedup import RedisDedup
 from flows.analysis import WriterFactory, build_analysis_flow
 from flows.build import make_chunk_analyzer, make_reader, source_override
 from flows.runner import graceful_interrupt, recovery_config, run_dataflow
@@ -50,8 +51,16 @@ def run_job(
             return SummaryWriter(summary)
 
         writers.append(("summary", summary_writer))
+        shared_dedup = (
+            RedisDedup(env.redis_url, settings.pipeline.dedup_window) if env.redis_url else None
+        )
         built = build_analysis_flow(
-            readers, make_chunk_analyzer(settings), settings.pipeline, writers, limit=limit
+            readers,
+            make_chunk_analyzer(settings),
+            settings.pipeline,
+            writers,
+            limit=limit,
+            shared_dedup=shared_dedup.check if shared_dedup else None,
         )
         rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
         printer = SummaryPrinter(summary) if live else None

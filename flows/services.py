@@ -11,9 +11,8 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from connectors.embedded.postgres import EmbeddedPostgres
-
 from chirpflow.settings import Environment
+from connectors.embedded.postgres import EmbeddedPostgres
 from connectors.postgres.migrate import migrate
 
 log = logging.getLogger(__name__)

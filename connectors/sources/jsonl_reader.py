@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors.sources.jsonl import JsonlReader
-
 from chirpflow.model import RawRecord, make_origin
+from connectors.sources.jsonl import JsonlReader
 from connectors.sources.reader import ReadResult
 
 FOLLOW_POLL = timedelta(milliseconds=500)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from connectors.sources.synthetic import SyntheticTweets
-
 from chirpflow.model import RawRecord, make_origin
 from connectors.sources.reader import ReadResult
+from connectors.sources.synthetic import SyntheticTweets
 
 
 class SyntheticReader:

@@ -1,0 +1,1 @@
+"""Redis-backed shared state: dedup across processes and restarts."""
