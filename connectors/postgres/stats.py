@@ -8,15 +8,16 @@ import psycopg
 
 _COUNTS = """
 SELECT
-    (SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM source_progress) AS tweets_ingested,
+    (SELECT coalesce(sum(last_seq - first_seq + 1), 0)::bigint FROM source_progress)
+        AS tweets_ingested,
     (SELECT count(*) FROM duplicates) AS duplicates,
     (SELECT count(DISTINCT tweet_id) FROM analyses) AS analyzed,
     (SELECT count(*) FROM dead_letters) AS dead_letters,
     (SELECT count(*) FROM chunks) AS chunks,
     (SELECT count(*) FROM tweets) AS tweets_stored,
     (SELECT count(*) FROM analyses WHERE risk >= 50 OR cardinality(flags) > 0) AS flagged,
-    (SELECT coalesce(sum(prompt_tokens), 0) FROM chunks) AS llm_prompt_tokens,
-    (SELECT coalesce(sum(completion_tokens), 0) FROM chunks) AS llm_completion_tokens,
+    (SELECT coalesce(sum(prompt_tokens), 0)::bigint FROM chunks) AS llm_prompt_tokens,
+    (SELECT coalesce(sum(completion_tokens), 0)::bigint FROM chunks) AS llm_completion_tokens,
     (SELECT coalesce(sum(cost_usd), 0)::float8 FROM chunks) AS llm_cost_usd
 """
 

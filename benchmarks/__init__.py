@@ -1,0 +1,1 @@
+"""``make bench``: throughput and memory figures, as ratios to baselines run alongside."""

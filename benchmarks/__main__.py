@@ -1,0 +1,95 @@
+"""Run the benchmark scenarios and print one JSON document.
+
+Usage: ``python -m benchmarks [--n 1000000] [--only a,b] [--out FILE]``.
+Each pipeline runs against a fresh database of a throwaway embedded
+PostgreSQL; figures are ratios against baselines measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from benchmarks.scenarios import SCENARIOS
+from connectors.embedded.postgres import EmbeddedPostgres, ensure_database
+
+
+def _run(name: str, n: int, url: str | None) -> dict[str, Any]:
+    print(f"[bench] {name} n={n:,} ...", file=sys.stderr, flush=True)
+    args = [sys.executable, "-m", "benchmarks.scenarios", name, str(n)]
+    if url:
+        args.append(url)
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"scenario {name} failed:\n{proc.stderr[-4000:]}")
+    result: dict[str, Any] = orjson.loads(proc.stdout.strip().splitlines()[-1])
+    print(
+        f"[bench] {name}: {result['tweets_per_s']:,.0f} tweets/s, "
+        f"peak RSS {result['peak_rss_mb']:,.0f} MB",
+        file=sys.stderr,
+        flush=True,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000, help="synthetic tweets per scenario")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args()
+    chosen = args.only.split(",") if args.only else list(SCENARIOS)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="chirpflow-bench-") as tmp:
+        pg = EmbeddedPostgres(Path(tmp) / "pg", durable=True)
+        server = pg.start()
+        try:
+            for name in chosen:
+                url = (
+                    ensure_database(server, f"bench_{name}")
+                    if name.startswith("pipeline")
+                    else None
+                )
+                results[name] = _run(name, args.n, url)
+        finally:
+            pg.stop()
+    ratios: dict[str, float] = {}
+    if "pipeline_noop" in results and "source_alone" in results:
+        ratios["noop_pipeline_vs_source"] = (
+            results["pipeline_noop"]["tweets_per_s"] / results["source_alone"]["tweets_per_s"]
+        )
+    if "pipeline_offline" in results and "analyzer_alone" in results:
+        ratios["offline_pipeline_vs_analyzer"] = (
+            results["pipeline_offline"]["tweets_per_s"] / results["analyzer_alone"]["tweets_per_s"]
+        )
+    targets = {
+        "noop_pipeline_tweets_per_s>=50000": results.get("pipeline_noop", {}).get("tweets_per_s", 0)
+        >= 50_000,
+        "offline_pipeline_vs_analyzer>=0.6": ratios.get("offline_pipeline_vs_analyzer", 0) >= 0.6,
+        "peak_rss_mb<1024": all(r["peak_rss_mb"] < 1024 for r in results.values()),
+    }
+    doc = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "n": args.n,
+        "scenarios": results,
+        "ratios": ratios,
+        "targets_met": targets,
+    }
+    text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Benchmark scenarios; each runs in its own process so peak RSS is its own.
+
+``python -m benchmarks.scenarios NAME N [DATABASE_URL]`` prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from chirpflow.model import Tweet
+from chirpflow.settings import Environment, settings_from_dict
+from connectors.sources.synthetic import SyntheticTweets
+from connectors.sources.synthetic_reader import SyntheticReader
+from operators.normalize import normalize
+from operators.offline import OfflineAnalyzer
+
+BATCH = 1000
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def source_alone(n: int, _url: str | None) -> dict[str, Any]:
+    """Synthetic reader plus validation: what the flow cannot go faster than."""
+    reader = SyntheticReader("synthetic", SyntheticTweets(seed=42))
+    started = time.perf_counter()
+    pos = 0
+    valid = 0
+    while pos < n:
+        result = reader.read(pos, min(BATCH, n - pos))
+        pos = result.position
+        valid += sum(1 for r in result.records if isinstance(normalize(r), Tweet))
+    elapsed = time.perf_counter() - started
+    return {"tweets": n, "valid": valid, "seconds": elapsed, "tweets_per_s": n / elapsed}
+
+
+def analyzer_alone(n: int, _url: str | None) -> dict[str, Any]:
+    """The offline analyzer over chunks of 100, with no flow around it."""
+    reader = SyntheticReader("synthetic", SyntheticTweets(seed=42))
+    tweets: list[Tweet] = []
+    pos = 0
+    while pos < n:
+        result = reader.read(pos, min(BATCH, n - pos))
+        pos = result.position
+        tweets.extend(t for t in map(normalize, result.records) if isinstance(t, Tweet))
+    analyzer = OfflineAnalyzer(settings_from_dict({}).analyzer.risk_keywords)
+    started = time.perf_counter()
+    for i in range(0, len(tweets), 100):
+        analyzer.analyze(tweets[i : i + 100])
+    elapsed = time.perf_counter() - started
+    return {"tweets": len(tweets), "seconds": elapsed, "tweets_per_s": len(tweets) / elapsed}
+
+
+def _pipeline(kind: str, n: int, url: str | None) -> dict[str, Any]:
+    from flows.job import run_job
+
+    assert url, "pipeline scenarios need a database URL"
+    with tempfile.TemporaryDirectory() as home:
+        env = Environment(url, None, None, None, None, Path(home))
+        cfg = settings_from_dict(
+            {"analyzer": {"kind": kind}, "sinks": {"console": False}, "pipeline": {}}
+        )
+        started = time.perf_counter()
+        summary = run_job(cfg, env, limit=n, recovery=True, live=False)
+        elapsed = time.perf_counter() - started
+    return {
+        "tweets": summary.arrivals,
+        "analyzed": summary.analyzed,
+        "duplicates": summary.duplicates,
+        "seconds": elapsed,
+        "tweets_per_s": summary.arrivals / elapsed,
+    }
+
+
+def pipeline_noop(n: int, url: str | None) -> dict[str, Any]:
+    return _pipeline("noop", n, url)
+
+
+def pipeline_offline(n: int, url: str | None) -> dict[str, Any]:
+    return _pipeline("offline", n, url)
+
+
+SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
+    "source_alone": source_alone,
+    "analyzer_alone": analyzer_alone,
+    "pipeline_noop": pipeline_noop,
+    "pipeline_offline": pipeline_offline,
+}
+
+
+if __name__ == "__main__":
+    name, count = sys.argv[1], int(sys.argv[2])
+    db = sys.argv[3] if len(sys.argv) > 3 else None
+    out = SCENARIOS[name](count, db)
+    out["peak_rss_mb"] = _peak_rss_mb()
+    sys.stdout.write(orjson.dumps(out).decode() + "\n")

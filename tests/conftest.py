@@ -1,0 +1,70 @@
+"""Session-wide real services, started on free loopback ports only when a test asks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from connectors.embedded.kafka import EmbeddedKafka
+from connectors.embedded.postgres import EmbeddedPostgres, drop_database, ensure_database
+from connectors.embedded.redis import EmbeddedRedis
+
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tweeteval_dir(repo_root: Path) -> Path:
+    return repo_root.parent / "shared" / "data" / "tweeteval"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", durable=False)
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test (the schema is applied by whoever runs)."""
+    name = f"t{next(_db_counter)}"
+    url = ensure_database(postgres_server, name)
+    yield url
+    drop_database(postgres_server, name)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    with EmbeddedRedis() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    client = redis.Redis.from_url(redis_server)
+    client.flushdb()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[EmbeddedKafka]:
+    broker = EmbeddedKafka()
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def kafka_bootstrap(kafka_broker: EmbeddedKafka) -> str:
+    return kafka_broker.bootstrap
