@@ -8,11 +8,10 @@ from typing import Generic, Protocol, TypeVar
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 X = TypeVar("X")
-X_contra = TypeVar("X_contra", contravariant=True)
 
 
-class BatchWriter(Protocol[X_contra]):
-    def write(self, items: list[X_contra]) -> object: ...
+class BatchWriter(Protocol[X]):
+    def write(self, items: list[X]) -> object: ...
 
     def close(self) -> None: ...
 

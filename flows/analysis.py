@@ -19,7 +19,8 @@ from bytewax.dataflow import Dataflow
 from chirpflow import metrics
 from chirpflow.model import Chunk, DeadLetter, Duplicate, Outcome, RawRecord, Tweet
 from chirpflow.settings import PipelineSettings
-from connectors.bytewax_sink import BatchWriter, WriterSink
+from connectors.bytewax_flushing_sink import FlushingSink
+from connectors.bytewax_sink import BatchWriter
 from connectors.bytewax_source import ReaderSource
 from connectors.sources.reader import RecordReader
 from flows.steps.chunking import ChunkLogic
@@ -100,9 +101,18 @@ def build_analysis_flow(
     )
     results = op.map("analyze", chunks, partial(_analyze, analyzer))
     outcomes = op.merge("outcomes", results, duplicates, rejected)
+    keyed_out = op.key_on("sink_key", outcomes, _sink_key)
     for name, factory in writers:
-        op.output(f"sink_{name}", outcomes, WriterSink(factory))
+        op.output(f"sink_{name}", keyed_out, FlushingSink(partial(_one_writer, factory)))
     return AnalysisFlow(flow=flow, source=source, stop=stop)
+
+
+def _sink_key(item: Outcome) -> str:
+    return "all"
+
+
+def _one_writer(factory: WriterFactory, part: str) -> BatchWriter[Outcome]:
+    return factory(int(part), 1)
 
 
 def _normalize(record: RawRecord) -> Tweet | DeadLetter:

