@@ -17,7 +17,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
 from chirpflow import metrics
-from chirpflow.model import Chunk, DeadLetter, Duplicate, Outcome, RawRecord, Tweet
+from chirpflow.model import Chunk, DeadLetter, Duplicate, Outcome, Tweet
 from chirpflow.settings import PipelineSettings
 from connectors.bytewax_flushing_sink import FlushingSink
 from connectors.bytewax_sink import BatchWriter
@@ -76,60 +76,60 @@ def build_analysis_flow(
     )
     flow = Dataflow(flow_id)
     raw = op.input("read", flow, source)
-    parsed = op.map("normalize", raw, _normalize)
-    valid = op.branch("validate", parsed, _is_tweet)
-    tweets: Any = valid.trues
-    rejected: Any = valid.falses
-
+    # One stream all the way: dead letters and duplicates pass through the
+    # stateful steps untouched, which keeps the per-tweet step count low.
+    parsed = op.map("normalize", raw, normalize)
+    key_of = chunk_key_fn(pipeline.chunk_key)
+    rekey = partial(_chunk_key, key_of)
     if shared_dedup is not None:
-        checked: Any = op.flat_map_batch("dedup_shared", tweets, shared_dedup)
+        checked = op.flat_map_batch("dedup_shared", parsed, partial(_shared, shared_dedup))
+        keyed: Any = op.map("chunk_key", checked, rekey)
     else:
         window = pipeline.dedup_window
-        shards = pipeline.dedup_shards
-        sharded = op.key_on("dedup_shard", tweets, partial(shard_of, shards=shards))
+        sharded = op.key_on("dedup_shard", parsed, partial(shard_of, shards=pipeline.dedup_shards))
         deduped = op.stateful_batch("dedup", sharded, lambda resume: DedupLogic(window, resume))
-        checked = op.map("dedup_value", deduped, _value)
-    firsts = op.branch("first_seen", checked, _is_tweet)
-    unique: Any = firsts.trues
-    duplicates: Any = firsts.falses
-
-    key_of = chunk_key_fn(pipeline.chunk_key)
+        keyed = op.map("chunk_key", deduped, lambda kv: rekey(kv[1]))
     size, wait = pipeline.chunk_size, pipeline.max_wait
-    keyed = op.key_on("chunk_key", unique, key_of)
-    chunks = op.stateful_batch(
+    chunked = op.stateful_batch(
         "chunk", keyed, lambda resume: ChunkLogic(key_of, size, wait, resume)
     )
-    results = op.map("analyze", chunks, partial(_analyze, analyzer))
-    outcomes = op.merge("outcomes", results, duplicates, rejected)
-    keyed_out = op.key_on("sink_key", outcomes, _sink_key)
+    outcomes: Any = op.map("analyze", chunked, partial(_analyze, analyzer))
     for name, factory in writers:
-        op.output(f"sink_{name}", keyed_out, FlushingSink(partial(_one_writer, factory)))
+        op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory)))
     return AnalysisFlow(flow=flow, source=source, stop=stop)
 
 
-def _sink_key(item: Outcome) -> str:
-    return "all"
+PASS = "~pass"  # chunk-step key of items that only pass through
+
+
+def _chunk_key(
+    key_of: Callable[[Tweet], str], item: Tweet | Duplicate | DeadLetter
+) -> tuple[str, Tweet | Duplicate | DeadLetter]:
+    return (key_of(item) if isinstance(item, Tweet) else PASS, item)
+
+
+def _shared(
+    dedup: Callable[[list[Tweet]], list[Tweet | Duplicate]],
+    items: list[Tweet | DeadLetter],
+) -> list[Tweet | Duplicate | DeadLetter]:
+    tweets = [t for t in items if isinstance(t, Tweet)]
+    others: list[Tweet | Duplicate | DeadLetter] = [d for d in items if not isinstance(d, Tweet)]
+    return [*dedup(tweets), *others]
 
 
 def _one_writer(factory: WriterFactory, part: str) -> BatchWriter[Outcome]:
     return factory(int(part), 1)
 
 
-def _normalize(record: RawRecord) -> Tweet | DeadLetter:
-    return normalize(record)
-
-
-def _is_tweet(item: object) -> bool:
-    return isinstance(item, Tweet)
-
-
-def _value(kv: tuple[str, Tweet | Duplicate]) -> Tweet | Duplicate:
-    return kv[1]
-
-
-def _analyze(analyzer: ChunkAnalyzer, kv: tuple[str, Chunk]) -> Outcome:
+def _analyze(
+    analyzer: ChunkAnalyzer, kv: tuple[str, Chunk | Duplicate | DeadLetter]
+) -> tuple[str, Outcome]:
+    """Analyse chunks; keyed ``("all", outcome)`` for the sink's single partition."""
+    item = kv[1]
+    if not isinstance(item, Chunk):
+        return ("all", item)
     started = time.perf_counter()
-    result = analyzer.run(kv[1])
+    result = analyzer.run(item)
     name = analyzer.analyzer.name
     metrics.ANALYZER_LATENCY.labels(name).observe(time.perf_counter() - started)
-    return result
+    return ("all", result)

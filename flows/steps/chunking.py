@@ -12,11 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 from bytewax.operators import StatefulBatchLogic
 
-from chirpflow.model import Chunk, Tweet
+from chirpflow.model import Chunk, DeadLetter, Duplicate, Tweet
 from operators.chunking import ChunkBuffer
 
+Passing = Duplicate | DeadLetter
 
-class ChunkLogic(StatefulBatchLogic[Tweet, Chunk, ChunkBuffer]):
+
+class ChunkLogic(StatefulBatchLogic[Tweet | Passing, Chunk | Passing, ChunkBuffer]):
+    """Chunks tweets; duplicates and dead letters are emitted as they come."""
+
     def __init__(
         self,
         key_of: Callable[[Tweet], str],
@@ -32,18 +36,26 @@ class ChunkLogic(StatefulBatchLogic[Tweet, Chunk, ChunkBuffer]):
         else:
             self.buf = ChunkBuffer(key="", max_size=max_size, max_wait=max_wait)
 
-    def on_batch(self, values: list[Tweet]) -> tuple[list[Chunk], bool]:
+    def on_batch(self, values: list[Tweet | Passing]) -> tuple[list[Chunk | Passing], bool]:
         now = datetime.now(UTC)
-        if not self.buf.key and values:
-            self.buf.key = self.key_of(values[0])
-        out = [c for c in (self.buf.add(t, now) for t in values) if c is not None]
+        out: list[Chunk | Passing] = []
+        buf = self.buf
+        for item in values:
+            if not isinstance(item, Tweet):
+                out.append(item)
+                continue
+            if not buf.key:
+                buf.key = self.key_of(item)
+            chunk = buf.add(item, now)
+            if chunk is not None:
+                out.append(chunk)
         return out, StatefulBatchLogic.RETAIN
 
-    def on_notify(self) -> tuple[list[Chunk], bool]:
+    def on_notify(self) -> tuple[list[Chunk | Passing], bool]:
         chunk = self.buf.flush_if_due(datetime.now(UTC))
         return ([chunk] if chunk else []), StatefulBatchLogic.RETAIN
 
-    def on_eof(self) -> tuple[list[Chunk], bool]:
+    def on_eof(self) -> tuple[list[Chunk | Passing], bool]:
         chunk = self.buf.flush(datetime.now(UTC))
         return ([chunk] if chunk else []), StatefulBatchLogic.RETAIN
 

@@ -12,11 +12,15 @@ from typing import Any
 
 from bytewax.operators import StatefulBatchLogic
 
-from chirpflow.model import Duplicate, Tweet
+from chirpflow.model import DeadLetter, Duplicate, Tweet
 from operators.dedup import WindowedIdSet
 
+Item = Tweet | Duplicate | DeadLetter
 
-class DedupLogic(StatefulBatchLogic[Tweet, Tweet | Duplicate, dict[str, Any]]):
+
+class DedupLogic(StatefulBatchLogic[Tweet | DeadLetter, Item, dict[str, Any]]):
+    """First arrivals pass, repeats become Duplicates, dead letters pass through."""
+
     def __init__(self, window: timedelta, resume: dict[str, Any] | None) -> None:
         if resume is not None:
             self.ids = WindowedIdSet.from_snapshot(resume)
@@ -24,12 +28,12 @@ class DedupLogic(StatefulBatchLogic[Tweet, Tweet | Duplicate, dict[str, Any]]):
         else:
             self.ids = WindowedIdSet(window_s=window.total_seconds())
 
-    def on_batch(self, values: list[Tweet]) -> tuple[list[Tweet | Duplicate], bool]:
+    def on_batch(self, values: list[Tweet | DeadLetter]) -> tuple[list[Item], bool]:
         now = time.time()
-        out: list[Tweet | Duplicate] = []
+        out: list[Item] = []
         add = self.ids.add
         for tweet in values:
-            if add(int(tweet.id), now):
+            if not isinstance(tweet, Tweet) or add(int(tweet.id), now):
                 out.append(tweet)
             else:
                 out.append(Duplicate(tweet.origin, tweet.id, tweet.source, tweet.fetched_at))
@@ -39,5 +43,8 @@ class DedupLogic(StatefulBatchLogic[Tweet, Tweet | Duplicate, dict[str, Any]]):
         return self.ids.to_snapshot()
 
 
-def shard_of(tweet: Tweet, shards: int) -> str:
-    return str(int(tweet.id) % shards)
+def shard_of(item: Tweet | DeadLetter, shards: int) -> str:
+    """A few dedup state keys, by tweet id; dead letters share one pass-through key."""
+    if isinstance(item, Tweet):
+        return str(int(item.id) % shards)
+    return "dead"
