@@ -81,8 +81,10 @@ def test_database_restart_mid_stream_loses_nothing(tmp_path: Path) -> None:
         time.sleep(1.5)
         server.start()
 
-    threading.Thread(target=bring_back).start()
+    restarter = threading.Thread(target=bring_back)
+    restarter.start()
     writer.write(_outcomes(100, 10))  # waits, retries, then succeeds
+    restarter.join()
     assert writer.retries >= 1
     writer.close()
     assert _count(url, "tweets") == 20
