@@ -75,7 +75,11 @@ def _pipeline(kind: str, n: int, url: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as home:
         env = Environment(url, None, None, None, None, Path(home))
         cfg = settings_from_dict(
-            {"analyzer": {"kind": kind}, "sinks": {"console": False}, "pipeline": {}}
+            {
+                "analyzer": {"kind": kind},
+                "sinks": {"console": False},
+                "sources": [{"name": "synthetic", "type": "synthetic", "rate": 0}],
+            }
         )
         started = time.perf_counter()
         summary = run_job(cfg, env, limit=n, recovery=True, live=False)

@@ -42,6 +42,9 @@ def parse_duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+DEMO_RATE = 1000.0  # tweets/s of the built-in demo source (`make run` with no config)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -110,7 +113,7 @@ class SinkSettings(_Section):
 class Settings(_Section):
     pipeline: PipelineSettings = PipelineSettings()
     sources: list[SourceSettings] = Field(
-        default_factory=lambda: [SourceSettings(name="synthetic", type="synthetic")]
+        default_factory=lambda: [SourceSettings(name="synthetic", type="synthetic", rate=DEMO_RATE)]
     )
     analyzer: AnalyzerSettings = AnalyzerSettings()
     sinks: SinkSettings = SinkSettings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chirpflow.errors import ConfigError
-from chirpflow.settings import AnalyzerSettings, Settings, SourceSettings
+from chirpflow.settings import DEMO_RATE, AnalyzerSettings, Settings, SourceSettings
 from connectors.sources.jsonl_reader import JsonlFileReader
 from connectors.sources.reader import RecordReader
 from connectors.sources.synthetic import SyntheticTweets
@@ -19,13 +19,20 @@ from operators.result_cache import LruResultCache
 def source_override(spec: str) -> SourceSettings:
     """``--source synthetic`` or ``--source jsonl:PATH`` as a source setting."""
     if spec == "synthetic":
-        return SourceSettings(name="synthetic", type="synthetic")
+        return SourceSettings(name="synthetic", type="synthetic", rate=DEMO_RATE)
     if spec.startswith("jsonl:"):
         path = spec.removeprefix("jsonl:")
         if not path:
             raise ConfigError("--source jsonl:PATH needs a path, e.g. jsonl:tweets.jsonl")
         return SourceSettings(name="jsonl", type="jsonl", path=path)
     raise ConfigError(f"--source {spec!r}: expected 'synthetic' or 'jsonl:PATH'")
+
+
+def with_rate(sources: list[SourceSettings], rate: float | None) -> list[SourceSettings]:
+    """``--rate`` applied to every synthetic source."""
+    if rate is None:
+        return sources
+    return [s.model_copy(update={"rate": rate}) if s.type == "synthetic" else s for s in sources]
 
 
 def make_reader(src: SourceSettings) -> RecordReader:

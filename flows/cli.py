@@ -67,6 +67,12 @@ def main(verbose: int) -> None:
     "--limit", type=click.IntRange(min=1), help="Stop after N source tweets (sinks flushed)."
 )
 @click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    help="Tweets per second of synthetic sources (0 = as fast as possible; "
+    "the built-in demo source defaults to 1000).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=1,
@@ -88,6 +94,7 @@ def run(
     config: str | None,
     source_spec: str | None,
     limit: int | None,
+    rate: float | None,
     workers: int,
     analyzer: str | None,
     no_recovery: bool,
@@ -112,6 +119,7 @@ def run(
         Environment.from_env(),
         source_spec=source_spec,
         limit=limit,
+        rate=rate,
         workers=workers,
         recovery=not no_recovery,
         reset_recovery=reset_recovery,

@@ -12,7 +12,7 @@ from connectors.bytewax_sink import BatchWriter
 from connectors.postgres.writer import PostgresWriter
 from connectors.redis.dedup import RedisDedup
 from flows.analysis import WriterFactory, build_analysis_flow
-from flows.build import make_chunk_analyzer, make_reader, source_override
+from flows.build import make_chunk_analyzer, make_reader, source_override, with_rate
 from flows.runner import graceful_interrupt, recovery_config, run_dataflow
 from flows.services import database
 from flows.summary import RunSummary, SummaryPrinter, SummaryWriter
@@ -26,6 +26,7 @@ def run_job(
     *,
     source_spec: str | None = None,
     limit: int | None = None,
+    rate: float | None = None,
     workers: int = 1,
     recovery: bool = True,
     reset_recovery: bool = False,
@@ -33,6 +34,7 @@ def run_job(
 ) -> RunSummary:
     """Run the analysis job to completion; returns the run's summary."""
     sources = [source_override(source_spec)] if source_spec else list(settings.sources)
+    sources = with_rate(sources, rate)
     if not sources:
         raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
     readers = [make_reader(s) for s in sources]

@@ -25,7 +25,13 @@ def env_for(tmp_path: Path, pg_url: str, redis_url: str | None = None) -> Enviro
 def settings(**pipeline: Any) -> Settings:
     base: dict[str, Any] = {"snapshot_interval": "1s", "max_wait": "30s"}
     base.update(pipeline)
-    return settings_from_dict({"pipeline": base, "sinks": {"console": False}})
+    return settings_from_dict(
+        {
+            "pipeline": base,
+            "sources": [{"name": "synthetic", "type": "synthetic", "rate": 0}],
+            "sinks": {"console": False},
+        }
+    )
 
 
 def write_jsonl(path: Path, items: list[Any]) -> Path:
