@@ -15,7 +15,9 @@ from connectors.sources.reader import Budget, RecordReader
 IDLE_POLL = timedelta(milliseconds=50)
 
 
-class _ReaderPartition(StatefulSourcePartition[RawRecord, Any]):
+class _ReaderPartition(StatefulSourcePartition[list[RawRecord], Any]):
+    """Emits each read as ONE stream item: a list of records."""
+
     def __init__(
         self,
         reader: RecordReader,
@@ -33,7 +35,7 @@ class _ReaderPartition(StatefulSourcePartition[RawRecord, Any]):
         self._awake: datetime | None = None
         self._on_batch = on_batch
 
-    def next_batch(self) -> list[RawRecord]:
+    def next_batch(self) -> list[list[RawRecord]]:
         if self._stop.is_set() or self._budget.spent:
             raise StopIteration
         granted = self._budget.take(self._batch_size)
@@ -50,7 +52,8 @@ class _ReaderPartition(StatefulSourcePartition[RawRecord, Any]):
                 self._on_batch(self._reader.stream, len(result.records))
         else:
             self._awake = result.wait_until or datetime.now(UTC) + IDLE_POLL
-        return result.records
+            return []
+        return [result.records]
 
     def next_awake(self) -> datetime | None:
         return self._awake
@@ -62,7 +65,7 @@ class _ReaderPartition(StatefulSourcePartition[RawRecord, Any]):
         self._reader.close()
 
 
-class ReaderSource(FixedPartitionedSource[RawRecord, Any]):
+class ReaderSource(FixedPartitionedSource[list[RawRecord], Any]):
     """All readers of a run; ``limit`` caps records across partitions, ``stop`` ends them."""
 
     def __init__(

@@ -17,14 +17,14 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
 from chirpflow import metrics
-from chirpflow.model import Chunk, DeadLetter, Duplicate, Outcome, Tweet
+from chirpflow.model import Chunk, DeadLetter, Duplicate, Outcome, RawRecord, Tweet
 from chirpflow.settings import PipelineSettings
 from connectors.bytewax_flushing_sink import FlushingSink
 from connectors.bytewax_sink import BatchWriter
 from connectors.bytewax_source import ReaderSource
 from connectors.sources.reader import RecordReader
-from flows.steps.chunking import ChunkLogic
-from flows.steps.dedup import DedupLogic, shard_of
+from flows.steps.chunking import ChunkLogic, split_by_chunk_key
+from flows.steps.dedup import DedupLogic, split_by_shard
 from operators.chunk_analysis import ChunkAnalyzer
 from operators.normalize import normalize
 
@@ -75,20 +75,21 @@ def build_analysis_flow(
         on_batch=_count_in,
     )
     flow = Dataflow(flow_id)
+    # Stream items are whole source batches (and their per-key groups), so
+    # Bytewax's per-item cost is paid once per batch, not once per tweet.
     raw = op.input("read", flow, source)
-    # One stream all the way: dead letters and duplicates pass through the
-    # stateful steps untouched, which keeps the per-tweet step count low.
-    parsed = op.map("normalize", raw, normalize)
+    parsed = op.map("normalize", raw, _normalize_batch)
     key_of = chunk_key_fn(pipeline.chunk_key)
-    rekey = partial(_chunk_key, key_of)
     if shared_dedup is not None:
-        checked = op.flat_map_batch("dedup_shared", parsed, partial(_shared, shared_dedup))
-        keyed: Any = op.map("chunk_key", checked, rekey)
+        checked: Any = op.map("dedup_shared", parsed, partial(_shared, shared_dedup))
+        keyed: Any = op.flat_map("chunk_key", checked, partial(split_by_chunk_key, key_of=key_of))
     else:
         window = pipeline.dedup_window
-        sharded = op.key_on("dedup_shard", parsed, partial(shard_of, shards=pipeline.dedup_shards))
+        sharded = op.flat_map(
+            "dedup_shard", parsed, partial(split_by_shard, shards=pipeline.dedup_shards)
+        )
         deduped = op.stateful_batch("dedup", sharded, lambda resume: DedupLogic(window, resume))
-        keyed = op.map("chunk_key", deduped, lambda kv: rekey(kv[1]))
+        keyed = op.flat_map("chunk_key", deduped, lambda kv: split_by_chunk_key(kv[1], key_of))
     size, wait = pipeline.chunk_size, pipeline.max_wait
     chunked = op.stateful_batch(
         "chunk", keyed, lambda resume: ChunkLogic(key_of, size, wait, resume)
@@ -99,13 +100,8 @@ def build_analysis_flow(
     return AnalysisFlow(flow=flow, source=source, stop=stop)
 
 
-PASS = "~pass"  # chunk-step key of items that only pass through
-
-
-def _chunk_key(
-    key_of: Callable[[Tweet], str], item: Tweet | Duplicate | DeadLetter
-) -> tuple[str, Tweet | Duplicate | DeadLetter]:
-    return (key_of(item) if isinstance(item, Tweet) else PASS, item)
+def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:
+    return [normalize(r) for r in records]
 
 
 def _shared(
@@ -117,13 +113,32 @@ def _shared(
     return [*dedup(tweets), *others]
 
 
-def _one_writer(factory: WriterFactory, part: str) -> BatchWriter[Outcome]:
-    return factory(int(part), 1)
+class _Flattening:
+    """Hands a writer plain outcomes: pass-through lists are expanded."""
+
+    def __init__(self, writer: BatchWriter[Outcome]) -> None:
+        self.writer = writer
+
+    def write(self, items: list[Outcome | list[Duplicate | DeadLetter]]) -> None:
+        flat: list[Outcome] = []
+        for item in items:
+            if isinstance(item, list):
+                flat.extend(item)
+            else:
+                flat.append(item)
+        self.writer.write(flat)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _one_writer(factory: WriterFactory, part: str) -> _Flattening:
+    return _Flattening(factory(int(part), 1))
 
 
 def _analyze(
-    analyzer: ChunkAnalyzer, kv: tuple[str, Chunk | Duplicate | DeadLetter]
-) -> tuple[str, Outcome]:
+    analyzer: ChunkAnalyzer, kv: tuple[str, Chunk | list[Duplicate | DeadLetter]]
+) -> tuple[str, Outcome | list[Duplicate | DeadLetter]]:
     """Analyse chunks; keyed ``("all", outcome)`` for the sink's single partition."""
     item = kv[1]
     if not isinstance(item, Chunk):

@@ -15,12 +15,13 @@ from typing import Protocol
 from chirpflow.model import TweetAnalysis
 
 _RT_PREFIX = re.compile(r"^RT @\w{1,15}: ")
-_SPACE = re.compile(r"\s+")
 
 
 def normalize_text(text: str) -> str:
     """The text that decides an analysis: no retweet prefix, collapsed white space."""
-    return _SPACE.sub(" ", _RT_PREFIX.sub("", text, count=1)).strip()
+    if text.startswith("RT @"):
+        text = _RT_PREFIX.sub("", text, count=1)
+    return " ".join(text.split())
 
 
 def text_key(text: str, analyzer_version: str) -> str:

@@ -1,12 +1,14 @@
 """Bytewax stateful step around :class:`operators.dedup.WindowedIdSet`.
 
-Keyed by a shard of the tweet id (a handful of keys, never one per tweet);
-the snapshot is the id buckets as raw bytes.
+Items are whole batches (lists) of one dedup shard: a handful of state keys,
+never one per tweet, and one Python call per batch rather than per tweet.
+The snapshot is the id buckets as raw bytes.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +18,10 @@ from chirpflow.model import DeadLetter, Duplicate, Tweet
 from operators.dedup import WindowedIdSet
 
 Item = Tweet | Duplicate | DeadLetter
+DEAD = "dead"
 
 
-class DedupLogic(StatefulBatchLogic[Tweet | DeadLetter, Item, dict[str, Any]]):
+class DedupLogic(StatefulBatchLogic[list[Tweet | DeadLetter], list[Item], dict[str, Any]]):
     """First arrivals pass, repeats become Duplicates, dead letters pass through."""
 
     def __init__(self, window: timedelta, resume: dict[str, Any] | None) -> None:
@@ -28,23 +31,31 @@ class DedupLogic(StatefulBatchLogic[Tweet | DeadLetter, Item, dict[str, Any]]):
         else:
             self.ids = WindowedIdSet(window_s=window.total_seconds())
 
-    def on_batch(self, values: list[Tweet | DeadLetter]) -> tuple[list[Item], bool]:
+    def on_batch(self, values: list[list[Tweet | DeadLetter]]) -> tuple[list[list[Item]], bool]:
         now = time.time()
-        out: list[Item] = []
         add = self.ids.add
-        for tweet in values:
-            if not isinstance(tweet, Tweet) or add(int(tweet.id), now):
-                out.append(tweet)
-            else:
-                out.append(Duplicate(tweet.origin, tweet.id, tweet.source, tweet.fetched_at))
+        out: list[list[Item]] = []
+        for batch in values:
+            checked: list[Item] = []
+            for tweet in batch:
+                if not isinstance(tweet, Tweet) or add(int(tweet.id), now):
+                    checked.append(tweet)
+                else:
+                    checked.append(
+                        Duplicate(tweet.origin, tweet.id, tweet.source, tweet.fetched_at)
+                    )
+            out.append(checked)
         return out, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict[str, Any]:
         return self.ids.to_snapshot()
 
 
-def shard_of(item: Tweet | DeadLetter, shards: int) -> str:
-    """A few dedup state keys, by tweet id; dead letters share one pass-through key."""
-    if isinstance(item, Tweet):
-        return str(int(item.id) % shards)
-    return "dead"
+def split_by_shard(
+    batch: list[Tweet | DeadLetter], shards: int
+) -> list[tuple[str, list[Tweet | DeadLetter]]]:
+    """``(shard, items)`` groups by tweet id; dead letters share one pass-through key."""
+    groups: defaultdict[str, list[Tweet | DeadLetter]] = defaultdict(list)
+    for item in batch:
+        groups[str(int(item.id) % shards) if isinstance(item, Tweet) else DEAD].append(item)
+    return list(groups.items())
