@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -23,22 +24,53 @@ from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome, Tweet, 
 
 log = logging.getLogger(__name__)
 
-_TWEET_COLS = (
-    "id, text, author_id, author_username, conversation_id, created_at, fetched_at, lang,"
-    " referenced_tweet_id, referenced_kind, retweets, replies, likes, quotes, views,"
-    " source, watch, origin, chunk_id"
-)
-_ANALYSIS_COLS = (
-    "tweet_id, analyzer_version, analyzer, sentiment, sentiment_score, topics, language,"
-    " risk, flags, reason, chunk_id, analyzed_at"
-)
-_CHUNK_COLS = (
-    "chunk_id, key, seq, size, summary, analyzer, analyzer_version, model, prompt_tokens,"
-    " cached_tokens, completion_tokens, cost_usd, opened_at, analyzed_at"
-)
-_DUP_COLS = "origin, tweet_id, source, seen_at"
-_DEAD_COLS = "origin, source, reason, detail, payload, tweet_id, first_seen, last_seen"
-_PROGRESS_COLS = "stream, first_seq, last_seq"
+# Column names and PostgreSQL types of each staged table: COPY runs in binary
+# format (about 2.5x less Python time per row than text COPY).
+_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "tweets": (
+        ("id", "int8"), ("text", "text"), ("author_id", "int8"), ("author_username", "text"),
+        ("conversation_id", "int8"), ("created_at", "timestamptz"),
+        ("fetched_at", "timestamptz"), ("lang", "text"), ("referenced_tweet_id", "int8"),
+        ("referenced_kind", "text"), ("retweets", "int8"), ("replies", "int8"),
+        ("likes", "int8"), ("quotes", "int8"), ("views", "int8"), ("source", "text"),
+        ("watch", "text"), ("origin", "text"), ("chunk_id", "text"),
+    ),
+    "analyses": (
+        ("tweet_id", "int8"), ("analyzer_version", "text"), ("analyzer", "text"),
+        ("sentiment", "text"), ("sentiment_score", "float4"), ("topics", "text[]"),
+        ("language", "text"), ("risk", "int2"), ("flags", "text[]"), ("reason", "text"),
+        ("chunk_id", "text"), ("analyzed_at", "timestamptz"),
+    ),
+    "chunks": (
+        ("chunk_id", "text"), ("key", "text"), ("seq", "int8"), ("size", "int4"),
+        ("summary", "text"), ("analyzer", "text"), ("analyzer_version", "text"),
+        ("model", "text"), ("prompt_tokens", "int4"), ("cached_tokens", "int4"),
+        ("completion_tokens", "int4"), ("cost_usd", "numeric"), ("opened_at", "timestamptz"),
+        ("analyzed_at", "timestamptz"),
+    ),
+    "duplicates": (
+        ("origin", "text"), ("tweet_id", "int8"), ("source", "text"),
+        ("seen_at", "timestamptz"),
+    ),
+    "dead_letters": (
+        ("origin", "text"), ("source", "text"), ("reason", "text"), ("detail", "text"),
+        ("payload", "text"), ("tweet_id", "text"), ("first_seen", "timestamptz"),
+        ("last_seen", "timestamptz"),
+    ),
+    "progress": (("stream", "text"), ("first_seq", "int8"), ("last_seq", "int8")),
+}  # fmt: skip
+
+
+def _cols(table: str) -> str:
+    return ", ".join(name for name, _ in _COLUMNS[table])
+
+
+_TWEET_COLS = _cols("tweets")
+_ANALYSIS_COLS = _cols("analyses")
+_CHUNK_COLS = _cols("chunks")
+_DUP_COLS = _cols("duplicates")
+_DEAD_COLS = _cols("dead_letters")
+_PROGRESS_COLS = _cols("progress")
 
 _STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_tweets ON COMMIT DELETE ROWS AS
@@ -159,7 +191,7 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                 (
                     cid, ca.key, ca.seq, ca.size, ca.summary, ca.analyzer, ca.analyzer_version,
                     ca.model, ca.prompt_tokens, ca.cached_tokens, ca.completion_tokens,
-                    ca.cost_usd, ca.opened_at, analyzed_at,
+                    Decimal(repr(ca.cost_usd)), ca.opened_at, analyzed_at,
                 )
             )  # fmt: skip
             for d in item.dead_letters:
@@ -219,24 +251,22 @@ class PostgresWriter:
     def _write_rows(self, rows: Rows) -> None:
         conn = self._connect()
         with conn.transaction(), conn.cursor() as cur:
-            for table, cols, data in (
-                ("stage_tweets", _TWEET_COLS, rows.tweets),
-                ("stage_analyses", _ANALYSIS_COLS, rows.analyses),
-                ("stage_chunks", _CHUNK_COLS, rows.chunks),
-                ("stage_duplicates", _DUP_COLS, rows.duplicates),
-                ("stage_dead_letters", _DEAD_COLS, rows.dead_letters),
-                (
-                    "stage_progress",
-                    _PROGRESS_COLS,
-                    [(s, lo, hi) for s, (lo, hi) in rows.progress.items()],
-                ),
+            for table, data in (
+                ("tweets", rows.tweets),
+                ("analyses", rows.analyses),
+                ("chunks", rows.chunks),
+                ("duplicates", rows.duplicates),
+                ("dead_letters", rows.dead_letters),
+                ("progress", [(s, lo, hi) for s, (lo, hi) in rows.progress.items()]),
             ):
                 if not data:
                     continue
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN".encode()) as copy:
+                query = f"COPY stage_{table} ({_cols(table)}) FROM STDIN (FORMAT BINARY)"
+                with cur.copy(query.encode()) as copy:
+                    copy.set_types([kind for _, kind in _COLUMNS[table]])
                     for row in data:
                         copy.write_row(row)
-                cur.execute(_MERGE[table.removeprefix("stage_")].encode())
+                cur.execute(_MERGE[table].encode())
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
