@@ -25,6 +25,7 @@ class BatchAnalysis:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    requests: int = 0  # API calls made (0 for local analyzers)
 
 
 class Analyzer(Protocol):

@@ -1,0 +1,1 @@
+"""Batched analysis with any OpenAI-compatible chat-completions API."""

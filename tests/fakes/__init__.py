@@ -1,0 +1,1 @@
+"""Faithful local fakes of external HTTP APIs (real HTTP on loopback)."""
