@@ -82,8 +82,29 @@ class SourceSettings(_Section):
         return self
 
 
+class PriceSettings(_Section):
+    """USD per 1,000,000 tokens (check your provider's price page)."""
+
+    input: float = Field(0.15, ge=0)
+    cached_input: float = Field(0.075, ge=0)
+    output: float = Field(0.60, ge=0)
+
+
 class AnalyzerSettings(_Section):
-    kind: Literal["auto", "offline", "noop"] = "auto"
+    """``auto``: the LLM when OPENAI_API_KEY is set, else the offline analyzer."""
+
+    kind: Literal["auto", "offline", "noop", "llm"] = "auto"
+    model: str = Field("gpt-4o-mini", min_length=1)
+    fallback_models: list[str] = Field(default_factory=list)
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_output_tokens: int = Field(8000, ge=256, le=200_000)
+    prices: PriceSettings = PriceSettings()
+    timeout: Duration = timedelta(seconds=120)
+    max_attempts: int = Field(8, ge=1, le=100)
+    max_in_flight: int = Field(16, ge=1, le=1024)
+    provider: dict[str, Any] = Field(default_factory=dict)
+    app_url: str | None = None
+    app_title: str | None = "chirpflow"
     risk_keywords: list[str] = Field(
         default_factory=lambda: [
             "scam",

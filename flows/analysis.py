@@ -25,7 +25,9 @@ from connectors.bytewax_source import ReaderSource
 from connectors.sources.reader import RecordReader
 from flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from flows.steps.dedup import DedupLogic, split_by_shard
+from flows.steps.in_flight import InFlightLogic
 from operators.chunk_analysis import ChunkAnalyzer
+from operators.llm.loop import BackgroundLoop
 from operators.normalize import normalize
 
 WriterFactory = Callable[[int, int], BatchWriter[Outcome]]
@@ -63,6 +65,7 @@ def build_analysis_flow(
     *,
     limit: int | None = None,
     shared_dedup: Callable[[list[Tweet]], list[Tweet | Duplicate]] | None = None,
+    max_in_flight: int = 16,
     flow_id: str = "chirpflow",
 ) -> AnalysisFlow:
     """Wire the flow. ``shared_dedup`` (e.g. Redis) replaces the in-flow dedup state."""
@@ -94,10 +97,30 @@ def build_analysis_flow(
     chunked = op.stateful_batch(
         "chunk", keyed, lambda resume: ChunkLogic(key_of, size, wait, resume)
     )
-    outcomes: Any = op.map("analyze", chunked, partial(_analyze, analyzer))
+    if hasattr(analyzer.analyzer, "analyze_async"):
+        # I/O-bound analyzers (LLM APIs): many chunks in flight on an event loop
+        loop = BackgroundLoop()
+        in_flight = max_in_flight
+        keyed_chunks = op.map("to_analysis", chunked, _to_analysis)
+        done = op.stateful_batch(
+            "analyze",
+            keyed_chunks,
+            lambda resume: InFlightLogic(analyzer, loop, in_flight, resume),
+        )
+        outcomes: Any = op.map("results", done, _to_sink)
+    else:
+        outcomes = op.map("analyze", chunked, partial(_analyze, analyzer))
     for name, factory in writers:
         op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory)))
     return AnalysisFlow(flow=flow, source=source, stop=stop)
+
+
+def _to_analysis(kv: tuple[str, Any]) -> tuple[str, Any]:
+    return ("analysis", kv[1])
+
+
+def _to_sink(kv: tuple[str, Any]) -> tuple[str, Any]:
+    return ("all", kv[1])
 
 
 def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:

@@ -5,13 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from chirpflow.errors import ConfigError
-from chirpflow.settings import DEMO_RATE, AnalyzerSettings, Settings, SourceSettings
+from chirpflow.settings import (
+    DEMO_RATE,
+    AnalyzerSettings,
+    Environment,
+    Settings,
+    SourceSettings,
+)
 from connectors.sources.jsonl_reader import JsonlFileReader
 from connectors.sources.reader import RecordReader
 from connectors.sources.synthetic import SyntheticTweets
 from connectors.sources.synthetic_reader import SyntheticReader
 from operators.analyzer import Analyzer
 from operators.chunk_analysis import ChunkAnalyzer
+from operators.llm.analyzer import LLMAnalyzer, LLMSettings
+from operators.llm.pricing import Prices
 from operators.offline import NoopAnalyzer, OfflineAnalyzer
 from operators.result_cache import LruResultCache
 
@@ -50,12 +58,39 @@ def make_reader(src: SourceSettings) -> RecordReader:
     raise ConfigError(f"sources[{src.name}].type: unsupported source type {src.type!r}")
 
 
-def make_analyzer(cfg: AnalyzerSettings) -> Analyzer:
-    if cfg.kind == "noop":
+def make_analyzer(cfg: AnalyzerSettings, env: Environment) -> Analyzer:
+    """The configured analyzer; ``auto`` is the LLM when OPENAI_API_KEY is set."""
+    kind = cfg.kind
+    if kind == "auto":
+        kind = "llm" if env.openai_api_key else "offline"
+    if kind == "noop":
         return NoopAnalyzer()
+    if kind == "llm":
+        if not env.openai_api_key and not env.openai_base_url:
+            raise ConfigError(
+                "analyzer.kind = 'llm' needs OPENAI_API_KEY (and OPENAI_BASE_URL for "
+                "OpenRouter, vLLM, Ollama or another OpenAI-compatible server)"
+            )
+        return LLMAnalyzer(llm_settings(cfg), env.openai_api_key or "unused", env.openai_base_url)
     return OfflineAnalyzer(cfg.risk_keywords, cfg.toxicity_keywords or None)
 
 
-def make_chunk_analyzer(settings: Settings) -> ChunkAnalyzer:
+def llm_settings(cfg: AnalyzerSettings) -> LLMSettings:
+    p = cfg.prices
+    return LLMSettings(
+        model=cfg.model,
+        fallback_models=tuple(cfg.fallback_models),
+        temperature=cfg.temperature,
+        max_output_tokens=cfg.max_output_tokens,
+        prices=Prices(input=p.input, cached_input=p.cached_input, output=p.output),
+        timeout_s=cfg.timeout.total_seconds(),
+        max_attempts=cfg.max_attempts,
+        provider=dict(cfg.provider) or None,
+        app_url=cfg.app_url,
+        app_title=cfg.app_title,
+    )
+
+
+def make_chunk_analyzer(settings: Settings, env: Environment) -> ChunkAnalyzer:
     cache = LruResultCache(settings.analyzer.cache_size)
-    return ChunkAnalyzer(make_analyzer(settings.analyzer), cache)
+    return ChunkAnalyzer(make_analyzer(settings.analyzer, env), cache)

@@ -58,11 +58,12 @@ def run_job(
         )
         built = build_analysis_flow(
             readers,
-            make_chunk_analyzer(settings),
+            make_chunk_analyzer(settings, env),
             settings.pipeline,
             writers,
             limit=limit,
             shared_dedup=shared_dedup.check if shared_dedup else None,
+            max_in_flight=settings.analyzer.max_in_flight,
         )
         rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
         printer = SummaryPrinter(summary) if live else None

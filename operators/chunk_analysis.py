@@ -7,6 +7,7 @@ letter with the reason; an analyzer exception never escapes.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import UTC, datetime
@@ -28,6 +29,13 @@ log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(slots=True)
+class _Plan:
+    keys: list[str]  # text key per tweet of the chunk
+    cached: dict[str, TweetAnalysis]
+    todo: dict[str, Tweet]  # one representative tweet per text still to analyse
+
+
+@dataclasses.dataclass(slots=True)
 class CacheStats:
     hits: int = 0
     analysed: int = 0
@@ -42,16 +50,46 @@ class ChunkAnalyzer:
         self.cache = cache
         self.stats = CacheStats()
 
-    def run(self, chunk: Chunk, now: datetime | None = None) -> ChunkResult:
-        now = now or datetime.now(UTC)
-        version = self.analyzer.version
-        keys = [text_key(t.text, version) for t in chunk.tweets]
+    def run(self, chunk: Chunk) -> ChunkResult:
+        """Analyse ``chunk`` on this thread."""
+        plan = self._plan(chunk)
+        return self._finish(chunk, plan, self._analyze(list(plan.todo.values())))
+
+    async def run_async(self, chunk: Chunk) -> ChunkResult:
+        """Analyse ``chunk`` on an event loop (async analyzers never block it)."""
+        plan = self._plan(chunk)
+        tweets = list(plan.todo.values())
+        analyze_async = getattr(self.analyzer, "analyze_async", None)
+        if analyze_async is None or not tweets:
+            batch = await asyncio.to_thread(self._analyze, tweets)
+        else:
+            try:
+                batch = await analyze_async(tweets)
+            except Exception as err:  # an analyzer bug must not stop the flow
+                batch = self._crashed(tweets, err)
+        return self._finish(chunk, plan, batch)
+
+    def failed(self, chunk: Chunk, reason: str) -> ChunkResult:
+        """Every tweet of ``chunk`` as a dead letter with ``reason``."""
+        plan = _Plan([], {}, {})
+        batch = BatchAnalysis(analyses=[], failures=[(t.id, reason) for t in chunk.tweets])
+        plan.keys = [text_key(t.text, self.analyzer.version) for t in chunk.tweets]
+        plan.todo = dict(zip(plan.keys, chunk.tweets, strict=True))
+        return self._finish(chunk, plan, batch)
+
+    def _plan(self, chunk: Chunk) -> _Plan:
+        keys = [text_key(t.text, self.analyzer.version) for t in chunk.tweets]
         cached = self.cache.get_many(set(keys)) if self.cache is not None else {}
         todo: dict[str, Tweet] = {}
         for key, tweet in zip(keys, chunk.tweets, strict=True):
             if key not in cached and key not in todo:
                 todo[key] = tweet
-        batch = self._analyze(list(todo.values()))
+        return _Plan(keys, cached, todo)
+
+    def _finish(self, chunk: Chunk, plan: _Plan, batch: BatchAnalysis) -> ChunkResult:
+        now = datetime.now(UTC)
+        version = self.analyzer.version
+        keys, cached, todo = plan.keys, plan.cached, plan.todo
         by_id = {a.tweet_id: a for a in batch.analyses}
         fresh: dict[str, TweetAnalysis] = {}
         failed: dict[str, str] = {}
@@ -100,9 +138,12 @@ class ChunkAnalyzer:
         try:
             return self.analyzer.analyze(tweets)
         except Exception as err:  # an analyzer bug must not stop the flow
-            log.exception("analyzer %s failed on %d tweets", self.analyzer.name, len(tweets))
-            reason = f"{type(err).__name__}: {err}"
-            return BatchAnalysis(analyses=[], failures=[(t.id, reason) for t in tweets])
+            return self._crashed(tweets, err)
+
+    def _crashed(self, tweets: list[Tweet], err: Exception) -> BatchAnalysis:
+        log.error("analyzer %s failed on %d tweets: %r", self.analyzer.name, len(tweets), err)
+        reason = f"{type(err).__name__}: {err}"
+        return BatchAnalysis(analyses=[], failures=[(t.id, reason) for t in tweets])
 
 
 def _for(base: TweetAnalysis, tweet_id: str) -> TweetAnalysis:

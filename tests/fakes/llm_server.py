@@ -69,6 +69,8 @@ class FakeLLM:
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
     _window: collections.deque[tuple[float, int]] = field(default_factory=collections.deque)
     _prefixes: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -152,9 +154,16 @@ class _Handler(BaseHTTPRequestHandler):
         limited = self._rate_limit(fake, prompt_tokens)
         if limited:
             return
-        if fake.latency_s:
-            time.sleep(fake.latency_s)
-        self._answer(fake, body, behaviour, prompt_tokens)
+        with fake._lock:
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            if fake.latency_s:
+                time.sleep(fake.latency_s)
+            self._answer(fake, body, behaviour, prompt_tokens)
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
 
     def _rate_limit(self, fake: FakeLLM, tokens: int) -> bool:
         now = time.monotonic()

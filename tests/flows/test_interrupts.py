@@ -32,9 +32,12 @@ console = false
 """
 
 
+_FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CHIRPFLOW_CONFIG")}
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
     env.update({"DATABASE_URL": pg_url, "CHIRPFLOW_HOME": str(tmp_path / "home")})
     cfg = tmp_path / "paced.toml"
     cfg.write_text(CONFIG.format(rate=2000))

@@ -1,0 +1,54 @@
+"""The flow with the LLM analyzer: chunks in flight, every tweet accounted for."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from chirpflow.settings import settings_from_dict
+from connectors.postgres.stats import store_stats
+from flows.job import run_job
+from tests.fakes.llm_server import FakeLLM, running
+from tests.flows.helpers import env_for, scalar
+
+
+def _cfg(max_in_flight: int) -> object:
+    return settings_from_dict(
+        {
+            "pipeline": {"chunk_size": 50, "snapshot_interval": "1s"},
+            "sources": [{"name": "synthetic", "type": "synthetic", "rate": 0}],
+            "analyzer": {"kind": "auto", "model": "gpt-test", "max_in_flight": max_in_flight},
+            "sinks": {"console": False},
+        }
+    )
+
+
+def test_chunks_run_concurrently_up_to_the_limit(tmp_path: Path, pg_url: str) -> None:
+    with running(FakeLLM(latency_s=0.3)) as (fake, url):
+        env = dataclasses.replace(
+            env_for(tmp_path, pg_url), openai_api_key="sk-test", openai_base_url=url
+        )
+        run_job(_cfg(4), env, limit=1000, recovery=False, live=False)  # type: ignore[arg-type]
+    stats = store_stats(pg_url)
+    assert stats["tweets_ingested"] == 1000
+    assert stats["analyzed"] + stats["duplicates"] + stats["dead_letters"] == 1000
+    assert stats["dead_letters"] == 0
+    assert 2 <= fake.max_in_flight <= 4  # concurrent, and never past the limit
+    assert stats["llm_prompt_tokens"] == fake.prompt_tokens
+    assert stats["llm_cost_usd"] > 0
+    assert scalar(pg_url, "SELECT count(DISTINCT analyzer) FROM analyses") == 1
+    assert scalar(pg_url, "SELECT min(model) FROM chunks") == "gpt-test"
+
+
+def test_bad_answers_end_analysed_or_dead_lettered(tmp_path: Path, pg_url: str) -> None:
+    fake = FakeLLM().then("malformed", "missing", "500", "duplicate", "unknown", "truncated")
+    fake.then(*["refusal"] * 3)
+    with running(fake) as (fake, url):
+        env = dataclasses.replace(
+            env_for(tmp_path, pg_url), openai_api_key="sk-test", openai_base_url=url
+        )
+        run_job(_cfg(1), env, limit=600, recovery=False, live=False)  # type: ignore[arg-type]
+    stats = store_stats(pg_url)
+    assert stats["tweets_ingested"] == 600
+    assert stats["analyzed"] + stats["duplicates"] + stats["dead_letters"] == 600
+    assert set(stats["dead_letters_by_reason"]) <= {"analyzer_failed"}
