@@ -99,3 +99,58 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(cli_env: dict[str, str]
     assert after["duplicates"] == sum(gen.is_duplicate(i) for i in range(total))
     assert after["analyzed"] == total - after["duplicates"]
     assert after["dead_letters"] == 0
+
+
+LLM_CONFIG = """
+[pipeline]
+snapshot_interval = "500ms"
+max_wait = "1s"
+chunk_size = 50
+
+[[sources]]
+name = "paced"
+type = "synthetic"
+seed = 7
+rate = 1500
+
+[analyzer]
+kind = "llm"
+model = "gpt-test"
+max_in_flight = 8
+
+[sinks]
+console = false
+"""
+
+
+def test_kill_9_with_chunks_in_flight_resubmits_them(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    cfg = tmp_path / "llm.toml"
+    cfg.write_text(LLM_CONFIG)
+    with running(FakeLLM(latency_s=1.0)) as (fake, url):
+        env = dict(
+            cli_env, CHIRPFLOW_CONFIG=str(cfg), OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=url
+        )
+        proc = subprocess.Popen(
+            [*CLI, "run", "--quiet"], env=env, stderr=subprocess.PIPE, text=True
+        )
+        _wait_for_rows(env, proc, 1500)
+        assert fake.in_flight > 0  # killed with requests out
+        proc.kill()
+        proc.communicate(timeout=30)
+        out = subprocess.run(
+            [*CLI, "run", "--quiet", "--limit", "500"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        after = _stats(env)
+    assert after["tweets_ingested"] == (
+        after["analyzed"] + after["duplicates"] + after["dead_letters"]
+    )
+    assert after["dead_letters"] == 0
