@@ -133,6 +133,8 @@ class ChunkAnalysis:
     cost_usd: float = 0.0
     opened_at: datetime | None = None
     analyzed_at: datetime | None = None
+    requests: int = 0
+    cache_hits: int = 0
 
 
 @dataclass(slots=True)

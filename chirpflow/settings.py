@@ -122,7 +122,8 @@ class AnalyzerSettings(_Section):
         ]
     )
     toxicity_keywords: list[str] = Field(default_factory=list)
-    cache_size: int = Field(100_000, ge=0)
+    cache_size: int = Field(100_000, ge=0)  # in-process LRU entries (no REDIS_URL)
+    cache_ttl: Duration = timedelta(days=30)  # Redis result cache entries
 
 
 class SinkSettings(_Section):

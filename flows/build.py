@@ -12,6 +12,7 @@ from chirpflow.settings import (
     Settings,
     SourceSettings,
 )
+from connectors.redis.result_cache import RedisResultCache
 from connectors.sources.jsonl_reader import JsonlFileReader
 from connectors.sources.reader import RecordReader
 from connectors.sources.synthetic import SyntheticTweets
@@ -21,7 +22,7 @@ from operators.chunk_analysis import ChunkAnalyzer
 from operators.llm.analyzer import LLMAnalyzer, LLMSettings
 from operators.llm.pricing import Prices
 from operators.offline import NoopAnalyzer, OfflineAnalyzer
-from operators.result_cache import LruResultCache
+from operators.result_cache import LruResultCache, ResultCache
 
 
 def source_override(spec: str) -> SourceSettings:
@@ -92,5 +93,11 @@ def llm_settings(cfg: AnalyzerSettings) -> LLMSettings:
 
 
 def make_chunk_analyzer(settings: Settings, env: Environment) -> ChunkAnalyzer:
-    cache = LruResultCache(settings.analyzer.cache_size)
-    return ChunkAnalyzer(make_analyzer(settings.analyzer, env), cache)
+    """The analyzer behind a result cache: Redis (shared, with a TTL) or an in-process LRU."""
+    cfg = settings.analyzer
+    cache: ResultCache = (
+        RedisResultCache(env.redis_url, cfg.cache_ttl)
+        if env.redis_url
+        else LruResultCache(cfg.cache_size)
+    )
+    return ChunkAnalyzer(make_analyzer(cfg, env), cache)

@@ -129,6 +129,8 @@ class ChunkAnalyzer:
             cost_usd=batch.cost_usd,
             opened_at=chunk.opened_at,
             analyzed_at=now,
+            requests=batch.requests,
+            cache_hits=hits,
         )
         return ChunkResult(chunk=chunk, analysis=summary, analyses=analyses, dead_letters=dead)
 

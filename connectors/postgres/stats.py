@@ -18,7 +18,9 @@ SELECT
     (SELECT count(*) FROM analyses WHERE risk >= 50 OR cardinality(flags) > 0) AS flagged,
     (SELECT coalesce(sum(prompt_tokens), 0)::bigint FROM chunks) AS llm_prompt_tokens,
     (SELECT coalesce(sum(completion_tokens), 0)::bigint FROM chunks) AS llm_completion_tokens,
-    (SELECT coalesce(sum(cost_usd), 0)::float8 FROM chunks) AS llm_cost_usd
+    (SELECT coalesce(sum(cost_usd), 0)::float8 FROM chunks) AS llm_cost_usd,
+    (SELECT coalesce(sum(requests), 0)::bigint FROM chunks) AS llm_requests,
+    (SELECT coalesce(sum(cache_hits), 0)::bigint FROM chunks) AS cache_hits
 """
 
 

@@ -46,7 +46,7 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("summary", "text"), ("analyzer", "text"), ("analyzer_version", "text"),
         ("model", "text"), ("prompt_tokens", "int4"), ("cached_tokens", "int4"),
         ("completion_tokens", "int4"), ("cost_usd", "numeric"), ("opened_at", "timestamptz"),
-        ("analyzed_at", "timestamptz"),
+        ("analyzed_at", "timestamptz"), ("requests", "int4"), ("cache_hits", "int4"),
     ),
     "duplicates": (
         ("origin", "text"), ("tweet_id", "int8"), ("source", "text"),
@@ -101,7 +101,8 @@ _MERGE = {
             analyzer_version = EXCLUDED.analyzer_version, model = EXCLUDED.model,
             prompt_tokens = EXCLUDED.prompt_tokens, cached_tokens = EXCLUDED.cached_tokens,
             completion_tokens = EXCLUDED.completion_tokens, cost_usd = EXCLUDED.cost_usd,
-            opened_at = EXCLUDED.opened_at, analyzed_at = EXCLUDED.analyzed_at""",
+            opened_at = EXCLUDED.opened_at, analyzed_at = EXCLUDED.analyzed_at,
+            requests = EXCLUDED.requests, cache_hits = EXCLUDED.cache_hits""",
     "duplicates": f"""INSERT INTO duplicates ({_DUP_COLS})
         SELECT {_DUP_COLS} FROM stage_duplicates ON CONFLICT (origin) DO NOTHING""",
     "dead_letters": f"""INSERT INTO dead_letters ({_DEAD_COLS})
@@ -191,7 +192,8 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                 (
                     cid, ca.key, ca.seq, ca.size, ca.summary, ca.analyzer, ca.analyzer_version,
                     ca.model, ca.prompt_tokens, ca.cached_tokens, ca.completion_tokens,
-                    Decimal(repr(ca.cost_usd)), ca.opened_at, analyzed_at,
+                    Decimal(repr(ca.cost_usd)), ca.opened_at, analyzed_at, ca.requests,
+                    ca.cache_hits,
                 )
             )  # fmt: skip
             for d in item.dead_letters:

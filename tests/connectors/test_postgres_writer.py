@@ -89,3 +89,17 @@ def test_database_restart_mid_stream_loses_nothing(tmp_path: Path) -> None:
     writer.close()
     assert _count(url, "tweets") == 20
     server.stop()
+
+
+def test_migrations_upgrade_from_every_earlier_version(postgres_server: str) -> None:
+    from connectors.embedded.postgres import drop_database, ensure_database
+
+    versions = [m.version for m in available()]
+    for start in versions[:-1]:
+        url = ensure_database(postgres_server, f"mig{start}")
+        assert [m.version for m in migrate(url, target=start)][-1] == start
+        applied = [m.version for m in migrate(url)]
+        assert applied == [v for v in versions if v > start]
+        PostgresWriter(url).write(_outcomes(0, 5))
+        assert _count(url, "tweets") == 5
+        drop_database(postgres_server, f"mig{start}")

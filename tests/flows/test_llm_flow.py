@@ -52,3 +52,26 @@ def test_bad_answers_end_analysed_or_dead_lettered(tmp_path: Path, pg_url: str) 
     assert stats["tweets_ingested"] == 600
     assert stats["analyzed"] + stats["duplicates"] + stats["dead_letters"] == 600
     assert set(stats["dead_letters_by_reason"]) <= {"analyzer_failed"}
+
+
+def test_a_replay_of_analysed_tweets_makes_no_llm_calls(
+    tmp_path: Path, pg_url: str, redis_url: str
+) -> None:
+    from tests.factories import payload
+    from tests.flows.helpers import write_jsonl
+
+    lines = [payload(i, text=f"great launch number {i} #ai") for i in range(300)]
+    path = write_jsonl(tmp_path / "in.jsonl", lines)
+    with running(FakeLLM()) as (fake, url):
+        env = dataclasses.replace(
+            env_for(tmp_path, pg_url, redis_url), openai_api_key="sk-test", openai_base_url=url
+        )
+        cfg = _cfg(4)
+        run_job(cfg, env, source_spec=f"jsonl:{path}", recovery=False, live=False)  # type: ignore[arg-type]
+        first = len(fake.requests)
+        stats = store_stats(pg_url)
+        assert first == stats["llm_requests"] == 6  # 300 tweets in chunks of 50
+        run_job(cfg, env, source_spec=f"jsonl:{path}", recovery=False, live=False)  # type: ignore[arg-type]
+        assert len(fake.requests) == first  # the replay was served from the cache
+    stats = store_stats(pg_url)
+    assert stats["analyzed"] == 300 and stats["cache_hits"] == 300
