@@ -44,3 +44,21 @@ END_TO_END = Histogram(
 )
 FLAGGED = Counter("chirpflow_tweets_flagged_total", "Tweets with risk flags or high risk")
 UP = Gauge("chirpflow_up", "1 while the dataflow runs")
+
+LLM_REQUESTS = Counter(
+    "chirpflow_llm_requests_total", "LLM API requests by outcome", ["model", "outcome"]
+)
+LLM_RETRIES = Counter("chirpflow_llm_retries_total", "LLM requests retried", ["reason"])
+LLM_RATE_LIMITED = Counter("chirpflow_llm_429_total", "LLM answers with status 429", ["code"])
+LLM_IN_FLIGHT = Gauge("chirpflow_llm_in_flight", "LLM requests under way")
+LLM_TOKENS = Counter(
+    "chirpflow_llm_tokens_total", "LLM tokens by kind (prompt, cached, completion)",
+    ["model", "kind"],
+)  # fmt: skip
+LLM_COST = Counter("chirpflow_llm_cost_usd_total", "LLM spend in US dollars", ["model"])
+LLM_CIRCUIT_OPEN = Gauge(
+    "chirpflow_llm_circuit_open", "1 while LLM calls wait on quota or authentication errors"
+)
+LLM_RATE_WAIT = Counter(
+    "chirpflow_llm_rate_limit_wait_seconds_total", "Time spent waiting for rate-limit buckets"
+)

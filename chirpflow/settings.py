@@ -102,6 +102,8 @@ class AnalyzerSettings(_Section):
     timeout: Duration = timedelta(seconds=120)
     max_attempts: int = Field(8, ge=1, le=100)
     max_in_flight: int = Field(16, ge=1, le=1024)
+    requests_per_minute: float | None = Field(None, gt=0)  # your provider tier's limits
+    tokens_per_minute: float | None = Field(None, gt=0)
     provider: dict[str, Any] = Field(default_factory=dict)
     app_url: str | None = None
     app_title: str | None = "chirpflow"

@@ -19,12 +19,14 @@ from typing import Any
 
 import openai
 
+from chirpflow import metrics
 from chirpflow.model import Tweet, TweetAnalysis
 from operators.analyzer import BatchAnalysis
 from operators.llm.loop import BackgroundLoop
 from operators.llm.policy import Action, RetryPolicy
 from operators.llm.pricing import Prices
 from operators.llm.prompt import PROMPT_VERSION, RESPONSE_FORMAT, messages
+from operators.llm.rate_limit import RateLimiter
 from operators.llm.validate import Entry, Unusable, parse
 
 log = logging.getLogger(__name__)
@@ -92,9 +94,11 @@ class LLMAnalyzer:
         api_key: str,
         base_url: str | None = None,
         policy: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or RetryPolicy()
+        self.limiter = limiter
         headers = {}
         if settings.app_url:
             headers["HTTP-Referer"] = settings.app_url
@@ -214,33 +218,59 @@ class LLMAnalyzer:
 
     async def _call(self, tweets: list[Tweet]) -> _Call:
         request = self._request(tweets)
+        model = self.settings.model
+        estimate = sum(len(m["content"]) for m in request["messages"]) // 4 + 60 * len(tweets) + 50
         attempt = 0
         while True:
+            if self.limiter is not None:
+                metrics.LLM_RATE_WAIT.inc(await self.limiter.acquire(estimate))
+            metrics.LLM_IN_FLIGHT.inc()
             try:
                 raw = await self._client.chat.completions.with_raw_response.create(**request)
                 completion = raw.parse()
+                if self.limiter is not None:
+                    self.limiter.observe(raw.headers)
                 self.circuit_open = False
-                return self._read(completion)
+                metrics.LLM_CIRCUIT_OPEN.set(0)
+                call = self._read(completion)
+                self._count(call)
+                return call
             except openai.APIStatusError as err:
                 status, code, headers = err.status_code, err.code, err.response.headers
                 message = str(err)[:300]
+                if status == 429:
+                    metrics.LLM_RATE_LIMITED.labels(code or "none").inc()
+                    if self.limiter is not None:
+                        self.limiter.observe(headers)
             except (openai.APITimeoutError, openai.APIConnectionError) as err:
                 status, code, headers, message = None, None, None, type(err).__name__
+            finally:
+                metrics.LLM_IN_FLIGHT.dec()
+            metrics.LLM_REQUESTS.labels(model, str(status or "error")).inc()
             decision = self.policy.decide(status, code, headers, attempt, message)
             if decision.action is Action.GIVE_UP:
                 raise GiveUp(f"LLM request rejected: {decision.reason}")
             if decision.action is Action.CIRCUIT:
+                metrics.LLM_CIRCUIT_OPEN.set(1)
                 if not self.circuit_open:
                     log.error("LLM circuit open (%s): chunks wait, none dropped", decision.reason)
                 self.circuit_open, self.circuit_reason = True, decision.reason
             else:
                 attempt += 1
+                metrics.LLM_RETRIES.labels(str(status or message)).inc()
                 if attempt >= self.settings.max_attempts:
                     raise GiveUp(f"LLM unavailable after {attempt} attempts: {decision.reason}")
                 log.warning(
                     "LLM call failed (%s); retry in %.1fs", decision.reason, decision.delay_s
                 )
             await asyncio.sleep(decision.delay_s)
+
+    def _count(self, call: _Call) -> None:
+        metrics.LLM_REQUESTS.labels(call.model, "ok").inc()
+        metrics.LLM_TOKENS.labels(call.model, "prompt").inc(call.prompt_tokens)
+        metrics.LLM_TOKENS.labels(call.model, "cached").inc(call.cached_tokens)
+        metrics.LLM_TOKENS.labels(call.model, "completion").inc(call.completion_tokens)
+        metrics.LLM_COST.labels(call.model).inc(call.cost_usd)
 
     def _read(self, completion: Any) -> _Call:
         choice = completion.choices[0] if completion.choices else None

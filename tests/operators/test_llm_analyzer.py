@@ -201,3 +201,34 @@ def test_openrouter_fallbacks_headers_and_reported_cost() -> None:
 def test_sdk_retries_are_off(llm: tuple[FakeLLM, LLMAnalyzer]) -> None:
     _, analyzer = llm
     assert analyzer._client.max_retries == 0
+
+
+def test_a_hung_request_times_out_and_is_retried() -> None:
+    with running(FakeLLM().then("hang")) as (fake, url):
+        analyzer = LLMAnalyzer(LLMSettings(model="m", timeout_s=0.5), "sk-test", url, FAST)
+        out = analyzer.analyze(_tweets(3))
+        analyzer.close()
+    assert len(out.analyses) == 3
+    assert len(fake.requests) == 2
+
+
+def test_metrics_count_tokens_cost_and_429s(llm: tuple[FakeLLM, LLMAnalyzer]) -> None:
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    fake, analyzer = llm
+    before = value("chirpflow_llm_tokens_total", model="gpt-test", kind="prompt")
+    cost_before = value("chirpflow_llm_cost_usd_total", model="gpt-test")
+    limited_before = value("chirpflow_llm_429_total", code="insufficient_quota")
+    fake.then("insufficient_quota")
+    out = analyzer.analyze(_tweets())
+    assert value("chirpflow_llm_tokens_total", model="gpt-test", kind="prompt") - before == (
+        out.prompt_tokens
+    )
+    assert value("chirpflow_llm_cost_usd_total", model="gpt-test") - cost_before == pytest.approx(
+        out.cost_usd
+    )
+    assert value("chirpflow_llm_429_total", code="insufficient_quota") - limited_before == 1
+    assert value("chirpflow_llm_in_flight") == 0
