@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chirpflow.errors import ConfigError
+from chirpflow.rate_limits import RateLimiter
 from chirpflow.settings import (
     DEMO_RATE,
     AnalyzerSettings,
@@ -22,7 +23,7 @@ from operators.analyzer import Analyzer
 from operators.chunk_analysis import ChunkAnalyzer
 from operators.llm.analyzer import LLMAnalyzer, LLMSettings
 from operators.llm.pricing import Prices
-from operators.llm.rate_limit import LocalBuckets, RateLimiter
+from operators.llm.rate_limit import LocalBuckets
 from operators.offline import NoopAnalyzer, OfflineAnalyzer
 from operators.result_cache import LruResultCache, ResultCache
 

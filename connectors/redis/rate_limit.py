@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from operators.llm.rate_limit import parse_remaining
+from chirpflow.rate_limits import parse_remaining
 
 _TAKE = """
 local now = tonumber(ARGV[1])

@@ -21,12 +21,12 @@ import openai
 
 from chirpflow import metrics
 from chirpflow.model import Tweet, TweetAnalysis
+from chirpflow.rate_limits import RateLimiter
 from operators.analyzer import BatchAnalysis
 from operators.llm.loop import BackgroundLoop
 from operators.llm.policy import Action, RetryPolicy
 from operators.llm.pricing import Prices
 from operators.llm.prompt import PROMPT_VERSION, RESPONSE_FORMAT, messages
-from operators.llm.rate_limit import RateLimiter
 from operators.llm.validate import Entry, Unusable, parse
 
 log = logging.getLogger(__name__)

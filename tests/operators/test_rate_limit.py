@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import asyncio
 
+from chirpflow.rate_limits import parse_remaining
 from connectors.redis.rate_limit import RedisBuckets
-from operators.llm.rate_limit import Bucket, LocalBuckets, parse_remaining
+from operators.llm.rate_limit import Bucket, LocalBuckets
 
 
 def test_bucket_refills_continuously_and_says_how_long_to_wait() -> None:
