@@ -6,6 +6,8 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import click
@@ -143,6 +145,73 @@ def stats(as_json: bool) -> None:
     from flows.stats_table import render_stats
 
     render_stats(data)
+
+
+@main.command("eval")
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--task", type=click.Choice(["sentiment", "offensive", "hate"]), required=True)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder in TweetEval layout (val_text.txt, val_labels.txt), or its parent.",
+)
+@click.option(
+    "--batch-sizes", default="100", show_default=True, help="Comma-separated, e.g. 1,10,50,100."
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
+@click.option("--analyzer", type=click.Choice(["auto", "offline", "noop", "llm"]))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@_fail_cleanly
+def eval_cmd(
+    config: str | None,
+    task: str,
+    data: Path,
+    batch_sizes: str,
+    limit: int | None,
+    analyzer: str | None,
+    as_json: bool,
+) -> None:
+    """Score the configured analyzer on labelled tweets before trusting it (and batch 100).
+
+    Prints the task's official metric (macro recall for sentiment, macro F1
+    for offensive and hate), the confusion matrix, tokens and dollars per
+    1,000 tweets, for each batch size.
+    """
+    from rich.progress import Progress
+
+    from flows.build import make_analyzer
+    from flows.evaluate import evaluate, load_split
+
+    try:
+        sizes = [int(x) for x in batch_sizes.split(",") if x.strip()]
+    except ValueError:
+        raise ChirpflowError(
+            f"--batch-sizes {batch_sizes!r}: expected numbers like 1,10,100"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise ChirpflowError("--batch-sizes: every size must be at least 1")
+    settings = _settings(config)
+    if analyzer:
+        settings = settings.model_copy(
+            update={"analyzer": settings.analyzer.model_copy(update={"kind": analyzer})}
+        )
+    texts, labels = load_split(data, task)
+    if limit:
+        texts, labels = texts[:limit], labels[:limit]
+    engine = make_analyzer(settings.analyzer, Environment.from_env())
+    runs = []
+    with Progress(transient=True, disable=as_json) as progress:
+        for size in sizes:
+            bar = progress.add_task(f"{task} batch {size}", total=len(texts))
+            runs.append(evaluate(engine, task, texts, labels, size, partial(progress.advance, bar)))
+    doc = {"analyzer": engine.name, "version": engine.version, "runs": runs}
+    if as_json:
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+        return
+    from flows.stats_table import render_eval
+
+    render_eval(doc)
 
 
 @main.group()

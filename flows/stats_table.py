@@ -38,3 +38,20 @@ def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
     table.add_row("LLM cost", f"${data['llm_cost_usd']:.4f}")
     table.add_row("$ per 1,000 tweets", f"${data['cost_per_1k_tweets_usd']:.4f}")
     console.print(table)
+
+
+def render_eval(doc: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    runs = doc["runs"]
+    table = Table(title=f"{doc['analyzer']} ({doc['version']}) on {runs[0]['task']}")
+    for col in ("batch", runs[0]["metric"], "failed", "requests", "prompt tok/1k", "$ / 1k"):
+        table.add_column(col, justify="right")
+    for r in runs:
+        table.add_row(
+            str(r["batch_size"]), f"{r['score']:.3f}", str(r["failed"]), str(r["requests"]),
+            f"{r['prompt_tokens_per_1k']:,.0f}", f"${r['usd_per_1k']:.4f}",
+        )  # fmt: skip
+    console.print(table)
+    console.print("confusion (rows: gold, columns: predicted):")
+    for row in runs[-1]["confusion"]:
+        console.print("  " + " ".join(f"{n:6d}" for n in row))
