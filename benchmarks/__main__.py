@@ -56,7 +56,7 @@ def main() -> None:
             for name in chosen:
                 url = (
                     ensure_database(server, f"bench_{name}")
-                    if name.startswith("pipeline")
+                    if name.startswith(("pipeline", "llm"))
                     else None
                 )
                 results[name] = _run(name, args.n, url)
@@ -71,11 +71,23 @@ def main() -> None:
         ratios["offline_pipeline_vs_analyzer"] = (
             results["pipeline_offline"]["tweets_per_s"] / results["analyzer_alone"]["tweets_per_s"]
         )
+    for name in ("llm_2s", "llm_15s"):
+        if name in results:
+            r = results[name]
+            ratios[f"{name}_steady_vs_ceiling"] = r["steady_vs_ceiling"]
+            ratios[f"{name}_single_vs_batched_prompt_tokens"] = r["single_vs_batched_tokens"]
+    llm_runs = [results[k] for k in ("llm_2s", "llm_15s") if k in results]
     targets = {
         "noop_pipeline_tweets_per_s>=50000": results.get("pipeline_noop", {}).get("tweets_per_s", 0)
         >= 50_000,
         "offline_pipeline_vs_analyzer>=0.6": ratios.get("offline_pipeline_vs_analyzer", 0) >= 0.6,
         "peak_rss_mb<1024": all(r["peak_rss_mb"] < 1024 for r in results.values()),
+        "llm_steady>=0.9_of_ceiling": all(r["steady_vs_ceiling"] >= 0.9 for r in llm_runs),
+        "llm_429_share<0.01": all(r["http_429_share"] < 0.01 for r in llm_runs),
+        "llm_batched_prompt_tokens_5x_fewer": all(
+            r["single_vs_batched_tokens"] >= 5 for r in llm_runs
+        ),
+        "llm_second_pass_calls==0": all(r["second_pass_llm_calls"] == 0 for r in llm_runs),
     }
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

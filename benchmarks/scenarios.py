@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.llm import llm_2s, llm_15s
 from chirpflow.model import Tweet
 from chirpflow.settings import Environment, settings_from_dict
 from connectors.sources.synthetic import SyntheticTweets
@@ -106,6 +107,8 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "analyzer_alone": analyzer_alone,
     "pipeline_noop": pipeline_noop,
     "pipeline_offline": pipeline_offline,
+    "llm_2s": llm_2s,
+    "llm_15s": llm_15s,
 }
 
 
