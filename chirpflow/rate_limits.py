@@ -1,12 +1,17 @@
 """The rate-limiter interface the LLM analyzer uses, and provider header parsing.
 
-Implementations: ``operators.llm.rate_limit.LocalBuckets`` (one process) and
-``connectors.redis.rate_limit.RedisBuckets`` (shared through Redis).
+Implementations: ``operators.llm.rate_limit.LocalLimiter`` (one process) and
+``connectors.redis.rate_limit.RedisLimiter`` (shared through Redis).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
+
+WINDOW_S = 60.0
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class RateLimiter(Protocol):
@@ -29,3 +34,28 @@ def parse_remaining(headers: Any) -> tuple[float | None, float | None]:
         except ValueError:
             out.append(None)
     return out[0], out[1]
+
+
+def parse_duration(text: str | None) -> float | None:
+    """OpenAI-style reset durations: ``"6m0s"``, ``"1.5s"``, ``"12ms"`` -> seconds."""
+    if not text:
+        return None
+    parts = _DURATION.findall(text.strip())
+    if not parts:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return sum(float(n) * _SCALE[unit] for n, unit in parts)
+
+
+def block_for(headers: Any) -> float:
+    """Seconds to pause because a limit is used up (remaining 0 until its reset)."""
+    if headers is None:
+        return 0.0
+    req, tok = parse_remaining(headers)
+    pause = 0.0
+    for remaining, name in ((req, "requests"), (tok, "tokens")):
+        if remaining is not None and remaining <= 0:
+            pause = max(pause, parse_duration(headers.get(f"x-ratelimit-reset-{name}")) or 1.0)
+    return pause

@@ -13,7 +13,7 @@ from chirpflow.settings import (
     Settings,
     SourceSettings,
 )
-from connectors.redis.rate_limit import RedisBuckets
+from connectors.redis.rate_limit import RedisLimiter
 from connectors.redis.result_cache import RedisResultCache
 from connectors.sources.jsonl_reader import JsonlFileReader
 from connectors.sources.reader import RecordReader
@@ -23,7 +23,7 @@ from operators.analyzer import Analyzer
 from operators.chunk_analysis import ChunkAnalyzer
 from operators.llm.analyzer import LLMAnalyzer, LLMSettings
 from operators.llm.pricing import Prices
-from operators.llm.rate_limit import LocalBuckets
+from operators.llm.rate_limit import LocalLimiter
 from operators.offline import NoopAnalyzer, OfflineAnalyzer
 from operators.result_cache import LruResultCache, ResultCache
 
@@ -77,9 +77,9 @@ def make_analyzer(cfg: AnalyzerSettings, env: Environment) -> Analyzer:
             )
         rpm, tpm = cfg.requests_per_minute, cfg.tokens_per_minute
         limiter: RateLimiter = (
-            RedisBuckets(env.redis_url, rpm, tpm, name=cfg.model)
+            RedisLimiter(env.redis_url, rpm, tpm, name=cfg.model)
             if env.redis_url
-            else LocalBuckets(rpm, tpm)
+            else LocalLimiter(rpm, tpm)
         )
         return LLMAnalyzer(
             llm_settings(cfg), env.openai_api_key or "unused", env.openai_base_url, limiter=limiter

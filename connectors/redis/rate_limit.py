@@ -1,93 +1,106 @@
-"""Request and token buckets in Redis, shared by every worker and process.
+"""The LLM rate limits in Redis, shared by every worker and process.
 
-One Lua script refills and takes atomically, or answers how long to wait.
+Each limit is a sliding 60-second window kept as a sorted set (member =
+unique id and amount, score = time) plus its running total; one Lua script
+expires, checks and takes atomically, or answers how long to wait. A pause
+learnt from provider headers is shared too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import redis
 
-from chirpflow.rate_limits import parse_remaining
+from chirpflow.rate_limits import WINDOW_S, block_for
 
 _TAKE = """
 local now = tonumber(ARGV[1])
-local wait = 0
-local levels = {}
-for i, key in ipairs(KEYS) do
-    local cap = tonumber(ARGV[2 * i])
-    local need = math.min(tonumber(ARGV[2 * i + 1]), cap)
-    local state = redis.call('HMGET', key, 'level', 'stamp')
-    local level = tonumber(state[1]) or cap
-    local stamp = tonumber(state[2]) or now
-    level = math.min(cap, level + (now - stamp) * cap / 60)
-    levels[i] = {level, need, cap}
-    if level < need then
-        wait = math.max(wait, (need - level) * 60 / cap)
+local window = tonumber(ARGV[2])
+local blocked = tonumber(redis.call('GET', KEYS[1]) or '0')
+local wait = math.max(0, blocked - now)
+local n = (#KEYS - 1) / 2
+for w = 1, n do
+    local set, sum = KEYS[2 * w], KEYS[2 * w + 1]
+    local limit = tonumber(ARGV[2 + 2 * w - 1])
+    local need = math.min(tonumber(ARGV[2 + 2 * w]), limit)
+    local old = redis.call('ZRANGEBYSCORE', set, '-inf', now - window)
+    local gone = 0
+    for _, m in ipairs(old) do gone = gone + tonumber(string.match(m, ':(.*)$')) end
+    if #old > 0 then
+        redis.call('ZREMRANGEBYSCORE', set, '-inf', now - window)
+        redis.call('INCRBYFLOAT', sum, -gone)
+    end
+    local total = tonumber(redis.call('GET', sum) or '0')
+    local excess = total + need - limit
+    if excess > 0 then
+        local freed = 0
+        local rows = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
+        for i = 1, #rows, 2 do
+            freed = freed + tonumber(string.match(rows[i], ':(.*)$'))
+            if freed >= excess then
+                wait = math.max(wait, tonumber(rows[i + 1]) + window - now)
+                break
+            end
+        end
     end
 end
-for i, key in ipairs(KEYS) do
-    local level = levels[i][1]
-    if wait == 0 then level = level - levels[i][2] end
-    redis.call('HSET', key, 'level', level, 'stamp', now)
-    redis.call('EXPIRE', key, 600)
+if wait > 0 then return tostring(wait) end
+for w = 1, n do
+    local set, sum = KEYS[2 * w], KEYS[2 * w + 1]
+    local limit = tonumber(ARGV[2 + 2 * w - 1])
+    local need = math.min(tonumber(ARGV[2 + 2 * w]), limit)
+    redis.call('ZADD', set, now, ARGV[2 + 2 * n + 1] .. ':' .. need)
+    redis.call('INCRBYFLOAT', sum, need)
+    redis.call('EXPIRE', set, window * 2)
+    redis.call('EXPIRE', sum, window * 2)
 end
-return tostring(wait)
-"""
-
-_CLAMP = """
-local now = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-    local remaining = tonumber(ARGV[i + 1])
-    local level = tonumber(redis.call('HGET', key, 'level'))
-    if remaining and level and remaining < level then
-        redis.call('HSET', key, 'level', remaining, 'stamp', now)
-    end
-end
-return 1
+return '0'
 """
 
 
-class RedisBuckets:
-    """Shared request/token buckets for one provider and model."""
+class RedisLimiter:
+    """Shared request and token windows for one provider model."""
 
     def __init__(
         self, url: str, rpm: float | None, tpm: float | None, name: str = "default"
     ) -> None:
         self._client = redis.Redis.from_url(url)
         self._take = self._client.register_script(_TAKE)
-        self._clamp = self._client.register_script(_CLAMP)
-        self.limits: list[tuple[str, float]] = []
+        base = f"chirpflow:rate:{name}"
+        self._blocked = f"{base}:blocked"
+        self.windows: list[tuple[str, float]] = []
         if rpm:
-            self.limits.append((f"chirpflow:rate:{name}:requests", float(rpm)))
+            self.windows.append((f"{base}:requests", float(rpm)))
         if tpm:
-            self.limits.append((f"chirpflow:rate:{name}:tokens", float(tpm)))
+            self.windows.append((f"{base}:tokens", float(tpm)))
+
+    def try_take(self, tokens: int, now: float | None = None) -> float:
+        """Take room for one request now, or return the seconds to wait (nothing taken)."""
+        keys = [self._blocked]
+        args: list[Any] = [time.time() if now is None else now, WINDOW_S]
+        for key, limit in self.windows:
+            keys += [key, f"{key}:sum"]
+            args += [limit, 1 if key.endswith(":requests") else tokens]
+        args.append(uuid.uuid4().hex)
+        return float(self._take(keys=keys, args=args))
 
     async def acquire(self, tokens: int) -> float:
-        if not self.limits:
-            return 0.0
         waited = 0.0
         while True:
-            args: list[Any] = [time.time()]
-            for key, cap in self.limits:
-                args += [cap, 1 if key.endswith(":requests") else tokens]
-            keys = [key for key, _ in self.limits]
-            delay = float(await asyncio.to_thread(self._take, keys=keys, args=args))
+            delay = await asyncio.to_thread(self.try_take, tokens)
             if delay <= 0:
                 return waited
             await asyncio.sleep(delay)
             waited += delay
 
     def observe(self, headers: Any) -> None:
-        req, tok = parse_remaining(headers)
-        keys, args = [], [time.time()]
-        for key, _ in self.limits:
-            value = req if key.endswith(":requests") else tok
-            if value is not None:
-                keys.append(key)
-                args.append(value)
-        if keys:
-            self._clamp(keys=keys, args=args)
+        pause = block_for(headers)
+        if pause > 0:
+            until = time.time() + pause
+            current = float(self._client.get(self._blocked) or 0)
+            if until > current:
+                self._client.set(self._blocked, until, ex=int(pause) + 5)

@@ -1,48 +1,65 @@
-"""Token buckets for requests/min and tokens/min, kept under the provider's limits.
+"""Keep LLM requests and tokens under the provider's per-minute limits.
 
-``acquire`` waits until one request and the estimated tokens fit. Buckets
-refill continuously (limit/60 per second) and are corrected downwards by the
-provider's ``x-ratelimit-remaining-*`` headers. :class:`LocalBuckets` serves
-one process; ``connectors.redis.rate_limit.RedisBuckets`` shares the same
-buckets across workers and processes with one atomic script.
+Each limit is a sliding 60-second window: a request is sent only when the
+requests (or tokens) sent in the last 60 s plus this one fit the limit. That
+never exceeds a provider that counts per sliding minute, nor one that
+replenishes a token bucket continuously. Provider headers correct it: when
+``x-ratelimit-remaining-*`` reaches 0, sending pauses until the matching
+``x-ratelimit-reset-*`` duration has passed. :class:`LocalLimiter` serves
+one process; ``connectors.redis.rate_limit.RedisLimiter`` shares the same
+windows across workers and processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from chirpflow.rate_limits import parse_remaining
+from chirpflow.rate_limits import WINDOW_S, block_for
 
 
-@dataclass
-class Bucket:
-    capacity: float
-    level: float = -1.0
-    stamp: float = field(default_factory=time.monotonic)
+class SlidingWindow:
+    """Amounts sent in the last ``WINDOW_S`` seconds, against a limit."""
 
-    def __post_init__(self) -> None:
-        if self.level < 0:
-            self.level = self.capacity
+    def __init__(self, limit: float, window_s: float = WINDOW_S) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.events: collections.deque[tuple[float, float]] = collections.deque()
+        self.total = 0.0
 
-    def refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.stamp) * self.capacity / 60.0)
-        self.stamp = now
+    def _expire(self, now: float) -> None:
+        while self.events and self.events[0][0] <= now - self.window_s:
+            self.total -= self.events.popleft()[1]
 
-    def wait_for(self, amount: float) -> float:
-        """Seconds until ``amount`` (capped at capacity) is available."""
-        need = min(amount, self.capacity) - self.level
-        return 0.0 if need <= 0 else need * 60.0 / self.capacity
+    def wait_for(self, amount: float, now: float) -> float:
+        """Seconds until ``amount`` (capped at the limit) fits the window."""
+        self._expire(now)
+        amount = min(amount, self.limit)
+        excess = self.total + amount - self.limit
+        if excess <= 0:
+            return 0.0
+        freed = 0.0
+        for stamp, sent in self.events:
+            freed += sent
+            if freed >= excess:
+                return max(0.0, stamp + self.window_s - now)
+        return self.window_s
+
+    def take(self, amount: float, now: float) -> None:
+        amount = min(amount, self.limit)
+        self.events.append((now, amount))
+        self.total += amount
 
 
-class LocalBuckets:
-    """In-process buckets (no Redis configured). ``None`` limits mean unlimited."""
+class LocalLimiter:
+    """In-process limits (no Redis configured); ``None`` means unlimited."""
 
     def __init__(self, rpm: float | None, tpm: float | None) -> None:
-        self.requests = Bucket(rpm) if rpm else None
-        self.tokens = Bucket(tpm) if tpm else None
+        self.requests = SlidingWindow(rpm) if rpm else None
+        self.tokens = SlidingWindow(tpm) if tpm else None
+        self.blocked_until = 0.0
         self._lock = asyncio.Lock()
 
     async def acquire(self, tokens: int) -> float:
@@ -50,24 +67,20 @@ class LocalBuckets:
         async with self._lock:
             while True:
                 now = time.monotonic()
-                delay = 0.0
-                for bucket, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
-                    if bucket is not None:
-                        bucket.refill(now)
-                        delay = max(delay, bucket.wait_for(amount))
+                delay = max(0.0, self.blocked_until - now)
+                for window, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
+                    if window is not None:
+                        delay = max(delay, window.wait_for(amount, now))
                 if delay <= 0:
                     if self.requests is not None:
-                        self.requests.level -= 1
+                        self.requests.take(1.0, now)
                     if self.tokens is not None:
-                        self.tokens.level -= min(tokens, self.tokens.capacity)
+                        self.tokens.take(float(tokens), now)
                     return waited
                 await asyncio.sleep(delay)
                 waited += delay
 
     def observe(self, headers: Any) -> None:
-        req, tok = parse_remaining(headers)
-        now = time.monotonic()
-        for bucket, remaining in ((self.requests, req), (self.tokens, tok)):
-            if bucket is not None and remaining is not None:
-                bucket.refill(now)
-                bucket.level = min(bucket.level, remaining)
+        pause = block_for(headers)
+        if pause > 0:
+            self.blocked_until = max(self.blocked_until, time.monotonic() + pause)

@@ -151,8 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
         messages = body["messages"]
         prompt_text = "".join(m["content"] for m in messages)
         prompt_tokens = _tokens(prompt_text)
-        limited = self._rate_limit(fake, prompt_tokens)
-        if limited:
+        limit_headers = self._rate_limit(fake, prompt_tokens)
+        if limit_headers is None:
             return
         with fake._lock:
             fake.in_flight += 1
@@ -160,12 +160,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if fake.latency_s:
                 time.sleep(fake.latency_s)
-            self._answer(fake, body, behaviour, prompt_tokens)
+            self._answer(fake, body, behaviour, prompt_tokens, limit_headers)
         finally:
             with fake._lock:
                 fake.in_flight -= 1
 
-    def _rate_limit(self, fake: FakeLLM, tokens: int) -> bool:
+    def _rate_limit(self, fake: FakeLLM, tokens: int) -> dict[str, str] | None:
+        """The rate-limit headers of an accepted request, or None after sending a 429."""
         now = time.monotonic()
         with fake._lock:
             while fake._window and now - fake._window[0][0] >= 60:
@@ -176,10 +177,21 @@ class _Handler(BaseHTTPRequestHandler):
             over_tok = fake.tpm is not None and used_tok + tokens > fake.tpm
             if not (over_req or over_tok):
                 fake._window.append((now, tokens))
-                return False
-            reset = 60 - (now - fake._window[0][0]) if fake._window else 1.0
+                used_req, used_tok = used_req + 1, used_tok + tokens
+            reset = 60 - (now - fake._window[0][0]) if fake._window else 0.0
+        headers = {
+            "x-ratelimit-limit-requests": str(fake.rpm or 10_000),
+            "x-ratelimit-limit-tokens": str(fake.tpm or 10_000_000),
+            "x-ratelimit-remaining-requests": str(max(0, (fake.rpm or 10_000) - used_req)),
+            "x-ratelimit-remaining-tokens": str(max(0, (fake.tpm or 10_000_000) - used_tok)),
+            "x-ratelimit-reset-requests": f"{reset:.3f}s",
+            "x-ratelimit-reset-tokens": f"{reset:.3f}s",
+        }
+        if not (over_req or over_tok):
+            return headers
         what = "requests" if over_req else "tokens"
         limit = fake.rpm if over_req else fake.tpm
+        headers["retry-after-ms"] = str(int(reset * 1000))
         self._send(
             429,
             {
@@ -191,18 +203,18 @@ class _Handler(BaseHTTPRequestHandler):
                     "code": "rate_limit_exceeded",
                 }
             },
-            {
-                "x-ratelimit-limit-requests": str(fake.rpm or 0),
-                "x-ratelimit-remaining-requests": str(max(0, (fake.rpm or 0) - used_req)),
-                "x-ratelimit-remaining-tokens": str(max(0, (fake.tpm or 0) - used_tok)),
-                "x-ratelimit-reset-requests": f"{reset:.3f}s",
-                "x-ratelimit-reset-tokens": f"{reset:.3f}s",
-                "retry-after-ms": str(int(reset * 1000)),
-            },
+            headers,
         )
-        return True
+        return None
 
-    def _answer(self, fake: FakeLLM, body: dict[str, Any], behaviour: str, prompt: int) -> None:
+    def _answer(
+        self,
+        fake: FakeLLM,
+        body: dict[str, Any],
+        behaviour: str,
+        prompt: int,
+        limit_headers: dict[str, str],
+    ) -> None:
         lines = [orjson.loads(x) for x in body["messages"][-1]["content"].splitlines() if x]
         entries = [analyse_line(x["i"], x["text"]) for x in lines]
         if any(INJECTION in x["text"].lower() for x in lines):
@@ -264,7 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ],
                 "usage": usage,
             },
-            {"x-ratelimit-remaining-requests": "1000", "x-ratelimit-remaining-tokens": "1000000"},
+            limit_headers,
         )
 
 

@@ -1,62 +1,73 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
-from chirpflow.rate_limits import parse_remaining
-from connectors.redis.rate_limit import RedisBuckets
-from operators.llm.rate_limit import Bucket, LocalBuckets
-
-
-def test_bucket_refills_continuously_and_says_how_long_to_wait() -> None:
-    b = Bucket(capacity=60, level=0, stamp=100.0)
-    b.refill(101.0)
-    assert b.level == 1.0
-    assert b.wait_for(1) == 0.0
-    assert b.wait_for(3) == 2.0  # two more units at one per second
-    assert b.wait_for(10_000) == 59.0  # a request bigger than the bucket waits for a full one
-    b.refill(1000.0)
-    assert b.level == 60  # never above capacity
+from chirpflow.rate_limits import block_for, parse_duration, parse_remaining
+from connectors.redis.rate_limit import RedisLimiter
+from operators.llm.rate_limit import LocalLimiter, SlidingWindow
 
 
-def test_local_buckets_take_and_follow_provider_headers() -> None:
+def test_sliding_window_says_when_room_frees() -> None:
+    w = SlidingWindow(limit=3)
+    for t in (0.0, 10.0, 20.0):
+        assert w.wait_for(1, t) == 0.0
+        w.take(1, t)
+    assert w.wait_for(1, 30.0) == 30.0  # the request at t=0 leaves the window at t=60
+    assert w.wait_for(2, 30.0) == 40.0  # two must leave: t=0 and t=10
+    assert w.wait_for(1, 60.0) == 0.0  # expired
+    assert w.wait_for(50, 60.0) == 20.0  # bigger than the limit: capped, waits for an empty window
+
+
+def test_no_sixty_second_window_ever_exceeds_the_limit() -> None:
+    w = SlidingWindow(limit=10)
+    now, sent = 0.0, []
+    for _ in range(55):
+        now += w.wait_for(1, now)
+        w.take(1, now)
+        sent.append(now)
+    assert all(sum(1 for s in sent if t - 60 < s <= t) <= 10 for t in sent)
+
+
+def test_local_limiter_waits_and_follows_headers() -> None:
     async def scenario() -> list[float]:
-        buckets = LocalBuckets(rpm=600, tpm=10_000)
-        waits = [await buckets.acquire(100) for _ in range(5)]
-        assert buckets.tokens is not None and buckets.tokens.level <= 9_500 + 1
-        buckets.observe(
-            {"x-ratelimit-remaining-tokens": "50", "x-ratelimit-remaining-requests": "x"}
+        limiter = LocalLimiter(rpm=600, tpm=10_000)
+        waits = [await limiter.acquire(100) for _ in range(3)]
+        limiter.observe(
+            {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "80ms"}
         )
-        assert buckets.tokens.level <= 50 + 1
-        waits.append(await buckets.acquire(60))  # needs ~10 more tokens: a short wait
+        waits.append(await limiter.acquire(1))
         return waits
 
     waits = asyncio.run(scenario())
-    assert waits[:5] == [0.0] * 5
-    assert waits[5] > 0
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert waits[3] > 0  # paused until the provider's reset
 
 
-def test_unlimited_buckets_never_wait() -> None:
-    assert asyncio.run(LocalBuckets(None, None).acquire(10**9)) == 0.0
+def test_unlimited_never_waits() -> None:
+    assert asyncio.run(LocalLimiter(None, None).acquire(10**9)) == 0.0
 
 
-def test_remaining_headers_are_parsed() -> None:
+def test_header_parsing() -> None:
     assert parse_remaining({"x-ratelimit-remaining-requests": "7"}) == (7.0, None)
     assert parse_remaining(None) == (None, None)
+    assert parse_duration("6m0s") == 360.0
+    assert parse_duration("1.5s") == 1.5
+    assert parse_duration("12ms") == 0.012
+    assert parse_duration("2") == 2.0 and parse_duration("soon") is None
+    assert block_for({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "3s"}) == 3.0
+    assert block_for({"x-ratelimit-remaining-tokens": "5"}) == 0.0
 
 
-def test_redis_buckets_are_shared_between_processes(redis_url: str) -> None:
-    a = RedisBuckets(redis_url, rpm=3, tpm=None, name="m")
-    b = RedisBuckets(redis_url, rpm=3, tpm=None, name="m")
-    keys = [k for k, _ in a.limits]
-
-    def take(buckets: RedisBuckets) -> float:
-        import time
-
-        return float(buckets._take(keys=keys, args=[time.time(), 3, 1]))
-
-    assert [take(a), take(b), take(a)] == [0.0, 0.0, 0.0]
-    assert take(b) > 0  # the fourth request of the minute waits, whoever asks
-    other = RedisBuckets(redis_url, rpm=3, tpm=None, name="other-model")
+def test_redis_windows_are_shared_between_processes(redis_url: str) -> None:
+    a = RedisLimiter(redis_url, rpm=3, tpm=100, name="m")
+    b = RedisLimiter(redis_url, rpm=3, tpm=100, name="m")
+    t = time.time()
+    assert [a.try_take(10, t), b.try_take(10, t + 1), a.try_take(10, t + 2)] == [0.0] * 3
+    assert b.try_take(10, t + 3) == 57.0  # the first request leaves the window at t+60
+    assert a.try_take(10, t + 60.5) == 0.0
+    assert a.try_take(90, t + 61) > 0  # tokens: 30 in the window + 90 > 100
+    other = RedisLimiter(redis_url, rpm=3, tpm=None, name="other-model")
     assert asyncio.run(other.acquire(1)) == 0.0
-    a.observe({"x-ratelimit-remaining-requests": "0"})
-    assert take(a) > 0
+    other.observe({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "30s"})
+    assert other.try_take(1) > 25
