@@ -77,6 +77,7 @@ class Tweet:
     referenced_kind: RefKind | None = None
     metrics: PublicMetrics = field(default_factory=PublicMetrics)
     watch: str | None = None
+    author_followers: int | None = None
 
     @property
     def url(self) -> str:
@@ -192,6 +193,25 @@ def split_origin(origin: str) -> tuple[str, int]:
     """``(stream, seq)`` of an origin made by :func:`make_origin`."""
     stream, _, seq = origin.rpartition(":")
     return stream, int(seq)
+
+
+@dataclass(slots=True)
+class Notification:
+    """One alert for one channel; ``id`` is deterministic (rule, tweet or chunk, channel).
+
+    The content is structured; each channel renders it (Discord embed, Telegram text).
+    """
+
+    id: str
+    rule: str
+    channel: str
+    kind: str  # "tweet" | "digest" | "fold"
+    title: str
+    body: str
+    url: str | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) lines
+    severity: int = 0  # 0-100, for ordering and colour
 
 
 Outcome = ChunkResult | Duplicate | DeadLetter

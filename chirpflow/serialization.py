@@ -52,6 +52,7 @@ def tweet_to_dict(tweet: Tweet) -> dict[str, Any]:
         },
         "source": tweet.source,
         "watch": tweet.watch,
+        "author_followers": tweet.author_followers,
     }
 
 

@@ -220,6 +220,11 @@ def _metrics(obj: dict[str, Any]) -> PublicMetrics:
     )
 
 
+def _followers(obj: dict[str, Any]) -> int | None:
+    value = obj.get("author_followers")
+    return None if value is None else _count(value)
+
+
 def _reference(obj: dict[str, Any]) -> tuple[str | None, RefKind | None]:
     ref_id = _id(obj, "referenced_tweet_id", required=False)
     kind_raw = obj.get("referenced_kind")
@@ -273,4 +278,5 @@ def _to_tweet(obj: dict[str, Any], record: RawRecord) -> Tweet:
         referenced_kind=ref_kind,
         metrics=_metrics(obj),
         watch=record.watch,
+        author_followers=_followers(obj),
     )

@@ -1,0 +1,1 @@
+"""Alert rules: which analysed tweets and chunks become notifications, for which channels."""
