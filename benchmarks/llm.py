@@ -48,18 +48,24 @@ def _config(latency: float) -> Any:
 
 
 def _steady_rate(url: str) -> tuple[float, float]:
-    """Tweets/s from chunk completion times after the first minute, and the span measured."""
+    """Tweets/s over whole minutes after the opening burst, and the span measured.
+
+    Sends are at most RPM per sliding minute, so they come in a burst about
+    once a minute; whole-minute windows starting half a minute after the first
+    completion each hold exactly one burst, whatever the latency.
+    """
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT extract(epoch FROM analyzed_at), size FROM chunks ORDER BY analyzed_at"
         ).fetchall()
     t0 = float(rows[0][0])
-    steady = [(float(t), n) for t, n in rows if float(t) - t0 >= STEADY_AFTER_S]
-    if len(steady) < 2:
+    start = t0 + STEADY_AFTER_S / 2
+    minutes = int((float(rows[-1][0]) - start) // 60)
+    if minutes < 1:
         return 0.0, 0.0
-    span = steady[-1][0] - steady[0][0]
-    tweets = sum(n for _, n in steady[1:])
-    return tweets / span if span > 0 else 0.0, span
+    end = start + 60 * minutes
+    tweets = sum(n for t, n in rows if start <= float(t) < end)
+    return tweets / (end - start), end - start
 
 
 def _tokens_per_tweet(url: str, batch: int, n: int = 200) -> float:
@@ -128,9 +134,9 @@ def llm_scenario(latency: float, n: int, db_url: str) -> dict[str, Any]:
 
 def llm_2s(n: int, url: str | None) -> dict[str, Any]:
     assert url
-    return llm_scenario(2.0, min(n, 44_000), url)
+    return llm_scenario(2.0, min(n, 52_000), url)
 
 
 def llm_15s(n: int, url: str | None) -> dict[str, Any]:
     assert url
-    return llm_scenario(15.0, min(n, 44_000), url)
+    return llm_scenario(15.0, min(n, 52_000), url)
