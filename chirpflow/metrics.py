@@ -62,3 +62,6 @@ LLM_CIRCUIT_OPEN = Gauge(
 LLM_RATE_WAIT = Counter(
     "chirpflow_llm_rate_limit_wait_seconds_total", "Time spent waiting for rate-limit buckets"
 )
+NOTIFICATIONS = Counter(
+    "chirpflow_notifications_total", "Notifications by channel and outcome", ["channel", "outcome"]
+)

@@ -34,6 +34,7 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("referenced_kind", "text"), ("retweets", "int8"), ("replies", "int8"),
         ("likes", "int8"), ("quotes", "int8"), ("views", "int8"), ("source", "text"),
         ("watch", "text"), ("origin", "text"), ("chunk_id", "text"),
+        ("author_followers", "int8"),
     ),
     "analyses": (
         ("tweet_id", "int8"), ("analyzer_version", "text"), ("analyzer", "text"),
@@ -159,7 +160,7 @@ def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
         int(t.referenced_tweet_id) if t.referenced_tweet_id else None,
         t.referenced_kind.value if t.referenced_kind else None,
         m.retweets, m.replies, m.likes, m.quotes, m.views,
-        t.source, t.watch, t.origin, chunk_id,
+        t.source, t.watch, t.origin, chunk_id, t.author_followers,
     )  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""Notification channels (Discord, Telegram) and the exactly-once outbox dispatcher."""
