@@ -32,27 +32,40 @@ def _color(severity: int) -> int:
 
 
 def embeds_for(n: Notification) -> list[dict[str, Any]]:
-    """The notification as embeds, each within Discord's limits (not yet grouped)."""
+    """The notification as embeds, each within Discord's limits (not yet grouped).
+
+    Long text is split over several embeds; fields continue in further embeds
+    when one would pass 25 fields or 6000 characters.
+    """
     description = n.body
     if n.links:
         description += "\n\n" + "\n".join(f"[{_cut(label, 200)}]({url})" for label, url in n.links)
     pieces = [description[i : i + DESCRIPTION] for i in range(0, len(description), DESCRIPTION)]
-    pieces = pieces or [""]
-    embeds: list[dict[str, Any]] = []
-    for k, piece in enumerate(pieces):
-        embed: dict[str, Any] = {"description": piece, "color": _color(n.severity)}
-        if k == 0:
-            embed["title"] = _cut(n.title, TITLE)
-            if n.url:
-                embed["url"] = n.url
-        if k == len(pieces) - 1:
-            embed["fields"] = [
-                {"name": _cut(name, FIELD_NAME), "value": _cut(value, FIELD_VALUE) or "-",
-                 "inline": len(value) < 40}
-                for name, value in n.fields[:FIELDS]
-            ]  # fmt: skip
-            embed["footer"] = {"text": _cut(f"chirpflow · {n.rule}", FOOTER)}
-        embeds.append(embed)
+    color = _color(n.severity)
+    embeds: list[dict[str, Any]] = [
+        {"description": piece, "color": color} for piece in pieces or [""]
+    ]
+    embeds[0]["title"] = _cut(n.title, TITLE)
+    if n.url:
+        embeds[0]["url"] = n.url
+    footer = _cut(f"chirpflow · {n.rule}", FOOTER)
+    budget = EMBED_CHARS_PER_MESSAGE - len(footer)
+    current = embeds[-1]
+    for name, value in n.fields:
+        field: dict[str, Any] = {
+            "name": _cut(name, FIELD_NAME),
+            "value": _cut(value, FIELD_VALUE) or "-",
+            "inline": len(value) < 40,
+        }
+        fields = current.setdefault("fields", [])
+        if (
+            len(fields) == FIELDS
+            or _size(current) + len(field["name"]) + len(field["value"]) > budget
+        ):
+            current = {"color": color, "fields": []}
+            embeds.append(current)
+        current["fields"].append(field)
+    embeds[-1]["footer"] = {"text": footer}
     return embeds
 
 

@@ -1,0 +1,63 @@
+"""Discord webhook sender against a fake enforcing Discord's limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from chirpflow.model import Notification
+from connectors.notify.channel import ChannelGone
+from connectors.notify.discord import DiscordChannel, messages_for
+from tests.fakes.discord_server import FakeDiscord, running
+
+HOSTILE = "@everyone <@&123> *_[]()~>#+-=|{}.!` \u202e\u200b <b>x</b> " + "y" * 5000
+
+
+def _n(body: str = "hello", **kw: object) -> Notification:
+    fields: dict[str, object] = {
+        "id": "r:1:d", "rule": "r", "channel": "d", "kind": "tweet",
+        "title": "risky: @dan", "body": body, "url": "https://x.com/dan/status/1",
+        "fields": [("risk", "80"), ("why", "keyword: scam")],
+    }  # fmt: skip
+    fields.update(kw)
+    return Notification(**fields)  # type: ignore[arg-type]
+
+
+def test_long_hostile_text_is_split_within_limits_and_cannot_ping() -> None:
+    with running() as (fake, url):
+        channel = DiscordChannel("d", url)
+        remote = channel.send(_n(HOSTILE * 3))
+        channel.close()
+    assert remote and fake.statuses.count(200) == len(fake.messages) >= 2
+    text = "".join(e["description"] for m in fake.messages for e in m["embeds"])
+    assert text == HOSTILE * 3  # all of it arrived, in order, unmangled
+    for m in fake.messages:
+        assert m["allowed_mentions"] == {"parse": []}
+        assert len(m["embeds"]) <= 10
+
+
+def test_many_fields_and_long_values_are_cut_to_limits() -> None:
+    n = _n(fields=[(f"f{i}" * 100, "v" * 5000) for i in range(40)], title="t" * 500)
+    bodies = messages_for(n)
+    embeds = [e for b in bodies for e in b["embeds"]]
+    assert len(embeds[0]["title"]) == 256
+    fields = [f for e in embeds for f in e.get("fields", [])]
+    assert len(fields) == 40  # none dropped: they continue in further embeds
+    assert all(len(f["name"]) <= 256 and len(f["value"]) <= 1024 for f in fields)
+    with running() as (fake, url):
+        DiscordChannel("d", url).send(n)
+    assert 400 not in fake.statuses
+
+
+def test_rate_limits_are_honoured_without_losing_messages() -> None:
+    with running(FakeDiscord(limit=2, per_s=0.5)) as (fake, url):
+        channel = DiscordChannel("d", url)
+        for i in range(6):
+            channel.send(_n(f"message {i}"))
+    assert [m["embeds"][0]["description"] for m in fake.messages] == [
+        f"message {i}" for i in range(6)
+    ]
+
+
+def test_deleted_webhook_is_reported_as_gone() -> None:
+    with running(FakeDiscord(deleted=True)) as (_, url), pytest.raises(ChannelGone, match="404"):
+        DiscordChannel("d", url).send(_n())
