@@ -81,7 +81,7 @@ class Outbox:
     def pending(self, channel: str, limit: int = 1000) -> list[Notification]:
         rows = self._conn.execute(
             "SELECT id, rule, channel, kind, payload FROM notifications"
-            " WHERE status = 'pending' AND channel = %s ORDER BY created_at, id LIMIT %s",
+            " WHERE status = 'pending' AND channel = %s ORDER BY seq LIMIT %s",
             (channel, limit),
         ).fetchall()
         return [from_row(r) for r in rows]

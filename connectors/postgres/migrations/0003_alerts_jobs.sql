@@ -4,6 +4,7 @@ ALTER TABLE tweets ADD COLUMN author_followers bigint;
 
 CREATE TABLE notifications (
     id          text PRIMARY KEY,           -- rule:tweet-or-chunk:channel, deterministic
+    seq         bigserial,                  -- insertion order (send order)
     rule        text        NOT NULL,
     channel     text        NOT NULL,
     kind        text        NOT NULL,       -- tweet | digest | fold
@@ -18,7 +19,7 @@ CREATE TABLE notifications (
     created_at  timestamptz NOT NULL DEFAULT now(),
     sent_at     timestamptz
 );
-CREATE INDEX notifications_pending_idx ON notifications (channel, created_at)
+CREATE INDEX notifications_pending_idx ON notifications (channel, seq)
     WHERE status = 'pending';
 CREATE INDEX notifications_sent_idx ON notifications (channel, sent_at DESC)
     WHERE status = 'sent';

@@ -1,0 +1,99 @@
+"""Exactly-once alert delivery through the outbox, with real PostgreSQL and fake channels."""
+
+from __future__ import annotations
+
+from chirpflow.model import Notification
+from connectors.notify.discord import DiscordChannel
+from connectors.notify.dispatcher import Dispatcher
+from connectors.notify.outbox import Outbox
+from connectors.postgres.migrate import migrate
+from tests.fakes.discord_server import FakeDiscord, running
+
+
+def _n(i: int, channel: str = "ops") -> Notification:
+    return Notification(
+        id=f"risky:{i}:{channel}", rule="risky", channel=channel, kind="tweet",
+        title=f"alert {i}", body=f"tweet {i}", url=f"https://x.com/u/status/{i}",
+        fields=[("risk", "90")], severity=90,
+    )  # fmt: skip
+
+
+def _statuses(outbox: Outbox) -> dict[str, str]:
+    rows = outbox._conn.execute("SELECT id, status FROM notifications").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def test_replays_insert_nothing_new_and_send_once(pg_url: str) -> None:
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    assert outbox.add([_n(1), _n(2)]) == 2
+    assert outbox.add([_n(1), _n(2)]) == 0  # a replay of the same analyses
+    with running() as (fake, url):
+        d = Dispatcher(outbox, {"ops": DiscordChannel("ops", url)}, {"ops": 30})
+        assert d.run_once() == 2
+        assert d.run_once() == 0
+        outbox.add([_n(1)])  # and again after sending
+        assert d.run_once() == 0
+    assert len(fake.messages) == 2
+    assert set(_statuses(outbox).values()) == {"sent"}
+
+
+def test_kill_between_insert_and_send_sends_at_restart(pg_url: str) -> None:
+    migrate(pg_url)
+    Outbox(pg_url).add([_n(1), _n(2), _n(3)])  # the process dies here
+    with running() as (fake, url):
+        restarted = Outbox(pg_url)
+        Dispatcher(restarted, {"ops": DiscordChannel("ops", url)}, {"ops": 30}).run_once()
+    assert sorted(m["embeds"][0]["title"] for m in fake.messages) == [
+        "alert 1", "alert 2", "alert 3",
+    ]  # fmt: skip
+
+
+def test_kill_between_send_and_mark_never_sends_twice(pg_url: str) -> None:
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    outbox.add([_n(1), _n(2)])
+    with running() as (fake, url):
+        channel = DiscordChannel("ops", url)
+        assert outbox.claim(_n(1).id)
+        channel.send(_n(1))  # delivered ... and the process dies before mark_sent
+        restarted = Outbox(pg_url)
+        d = Dispatcher(restarted, {"ops": DiscordChannel("ops", url)}, {"ops": 30})
+        assert d.uncertain == 1
+        d.run_once()
+    titles = [m["embeds"][0]["title"] for m in fake.messages]
+    assert titles.count("alert 1") == 1 and titles.count("alert 2") == 1
+    assert _statuses(restarted) == {_n(1).id: "uncertain", _n(2).id: "sent"}
+
+
+def test_overflow_folds_into_one_message_instead_of_dropping(pg_url: str) -> None:
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    outbox.add([_n(i) for i in range(12)])
+    with running() as (fake, url):
+        d = Dispatcher(outbox, {"ops": DiscordChannel("ops", url)}, {"ops": 5})
+        assert d.run_once() == 5
+        assert d.run_once() == 0  # the cap for this minute is used
+    titles = [m["embeds"][0]["title"] for m in fake.messages]
+    assert titles[:4] == [f"alert {i}" for i in range(4)]
+    assert titles[4] == "8 more alerts (channel limit reached)"
+    statuses = _statuses(outbox)
+    assert sum(s == "folded" for s in statuses.values()) == 8
+    assert sum(s == "sent" for s in statuses.values()) == 5
+
+
+def test_a_deleted_webhook_disables_the_channel_and_keeps_its_alerts(pg_url: str) -> None:
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    outbox.add([_n(1), _n(2, channel="other")])
+    with running(FakeDiscord(deleted=True)) as (_, gone), running() as (fake, ok):
+        d = Dispatcher(
+            outbox,
+            {"ops": DiscordChannel("ops", gone), "other": DiscordChannel("other", ok)},
+            {"ops": 30, "other": 30},
+        )
+        d.run_once()
+        d.run_once()
+    assert "ops" in outbox.disabled_channels()
+    assert _statuses(outbox) == {_n(1).id: "pending", _n(2, "other").id: "sent"}
+    assert len(fake.messages) == 1
