@@ -160,6 +160,25 @@ class Duplicate:
 
 
 @dataclass(slots=True)
+class Notification:
+    """One alert for one channel; ``id`` is deterministic (rule, tweet or chunk, channel).
+
+    The content is structured; each channel renders it (Discord embed, Telegram text).
+    """
+
+    id: str
+    rule: str
+    channel: str
+    kind: str  # "tweet" | "digest" | "fold"
+    title: str
+    body: str
+    url: str | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) lines
+    severity: int = 0  # 0-100, for ordering and colour
+
+
+@dataclass(slots=True)
 class ChunkResult:
     """What analysing one chunk produced: per-tweet analyses and failures."""
 
@@ -167,6 +186,7 @@ class ChunkResult:
     analysis: ChunkAnalysis
     analyses: list[TweetAnalysis]
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -193,25 +213,6 @@ def split_origin(origin: str) -> tuple[str, int]:
     """``(stream, seq)`` of an origin made by :func:`make_origin`."""
     stream, _, seq = origin.rpartition(":")
     return stream, int(seq)
-
-
-@dataclass(slots=True)
-class Notification:
-    """One alert for one channel; ``id`` is deterministic (rule, tweet or chunk, channel).
-
-    The content is structured; each channel renders it (Discord embed, Telegram text).
-    """
-
-    id: str
-    rule: str
-    channel: str
-    kind: str  # "tweet" | "digest" | "fold"
-    title: str
-    body: str
-    url: str | None = None
-    fields: list[tuple[str, str]] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) lines
-    severity: int = 0  # 0-100, for ordering and colour
 
 
 Outcome = ChunkResult | Duplicate | DeadLetter

@@ -128,6 +128,61 @@ class AnalyzerSettings(_Section):
     cache_ttl: Duration = timedelta(days=30)  # Redis result cache entries
 
 
+class AlertRuleSettings(_Section):
+    """One alert rule: every condition set must hold; ``digest`` = one message per chunk."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    channels: list[str] = Field(min_length=1)
+    digest: bool = False
+    risk_at_least: int | None = Field(None, ge=0, le=100)
+    sentiments: list[Literal["negative", "neutral", "positive"]] = Field(default_factory=list)
+    score_below: float | None = Field(None, ge=-1, le=1)
+    keywords: list[str] = Field(default_factory=list)
+    regex: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    min_followers: int | None = Field(None, ge=0)
+    mentions: list[str] = Field(default_factory=list)
+    flags: list[Literal["pii", "keyword", "toxicity"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> AlertRuleSettings:
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as err:
+                raise ValueError(f"regex does not compile: {err}") from None
+        return self
+
+
+class ChannelSettings(_Section):
+    """A Discord webhook or a Telegram chat. Secrets are read from the named variables."""
+
+    type: Literal["discord", "telegram"]
+    max_per_minute: int = Field(20, ge=1, le=1000)
+    webhook_url_env: str = "DISCORD_WEBHOOK_URL"
+    bot_token_env: str = "TELEGRAM_BOT_TOKEN"
+    chat_id_env: str = "TELEGRAM_CHAT_ID"
+    chat_id: str | None = None
+    parse_mode: Literal["MarkdownV2", "HTML"] = "MarkdownV2"
+    base_url: str = "https://api.telegram.org"
+
+
+class AlertSettings(_Section):
+    rules: list[AlertRuleSettings] = Field(default_factory=list)
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _channels_exist(self) -> AlertSettings:
+        for rule in self.rules:
+            missing = [c for c in rule.channels if c not in self.channels]
+            if missing:
+                raise ValueError(
+                    f"rule {rule.name!r} names unknown channel(s) {', '.join(missing)}; "
+                    "define them under [alerts.channels.NAME]"
+                )
+        return self
+
+
 class SinkSettings(_Section):
     postgres: bool = True
     console: bool = True
@@ -140,6 +195,7 @@ class Settings(_Section):
         default_factory=lambda: [SourceSettings(name="synthetic", type="synthetic", rate=DEMO_RATE)]
     )
     analyzer: AnalyzerSettings = AnalyzerSettings()
+    alerts: AlertSettings = AlertSettings()
     sinks: SinkSettings = SinkSettings()
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
 from chirpflow import metrics
-from chirpflow.model import Chunk, DeadLetter, Duplicate, Outcome, RawRecord, Tweet
+from chirpflow.model import Chunk, ChunkResult, DeadLetter, Duplicate, Outcome, RawRecord, Tweet
 from chirpflow.settings import PipelineSettings
 from connectors.bytewax_flushing_sink import FlushingSink
 from connectors.bytewax_sink import BatchWriter
@@ -26,6 +26,7 @@ from connectors.sources.reader import RecordReader
 from flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from flows.steps.dedup import DedupLogic, split_by_shard
 from flows.steps.in_flight import InFlightLogic
+from operators.alerts.rules import AlertRule, evaluate
 from operators.chunk_analysis import ChunkAnalyzer
 from operators.llm.loop import BackgroundLoop
 from operators.normalize import normalize
@@ -66,6 +67,7 @@ def build_analysis_flow(
     limit: int | None = None,
     shared_dedup: Callable[[list[Tweet]], list[Tweet | Duplicate]] | None = None,
     max_in_flight: int = 16,
+    alert_rules: Sequence[AlertRule] = (),
     flow_id: str = "chirpflow",
 ) -> AnalysisFlow:
     """Wire the flow. ``shared_dedup`` (e.g. Redis) replaces the in-flow dedup state."""
@@ -107,9 +109,9 @@ def build_analysis_flow(
             keyed_chunks,
             lambda resume: InFlightLogic(analyzer, loop, in_flight, resume),
         )
-        outcomes: Any = op.map("results", done, _to_sink)
+        outcomes: Any = op.map("results", done, partial(_to_sink, alert_rules))
     else:
-        outcomes = op.map("analyze", chunked, partial(_analyze, analyzer))
+        outcomes = op.map("analyze", chunked, partial(_analyze, analyzer, alert_rules))
     for name, factory in writers:
         op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory)))
     return AnalysisFlow(flow=flow, source=source, stop=stop)
@@ -119,8 +121,11 @@ def _to_analysis(kv: tuple[str, Any]) -> tuple[str, Any]:
     return ("analysis", kv[1])
 
 
-def _to_sink(kv: tuple[str, Any]) -> tuple[str, Any]:
-    return ("all", kv[1])
+def _to_sink(rules: Sequence[AlertRule], kv: tuple[str, Any]) -> tuple[str, Any]:
+    item = kv[1]
+    if isinstance(item, ChunkResult) and rules:
+        item.notifications = evaluate(rules, item)
+    return ("all", item)
 
 
 def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:
@@ -160,7 +165,9 @@ def _one_writer(factory: WriterFactory, part: str) -> _Flattening:
 
 
 def _analyze(
-    analyzer: ChunkAnalyzer, kv: tuple[str, Chunk | list[Duplicate | DeadLetter]]
+    analyzer: ChunkAnalyzer,
+    rules: Sequence[AlertRule],
+    kv: tuple[str, Chunk | list[Duplicate | DeadLetter]],
 ) -> tuple[str, Outcome | list[Duplicate | DeadLetter]]:
     """Analyse chunks; keyed ``("all", outcome)`` for the sink's single partition."""
     item = kv[1]
@@ -170,4 +177,6 @@ def _analyze(
     result = analyzer.run(item)
     name = analyzer.analyzer.name
     metrics.ANALYZER_LATENCY.labels(name).observe(time.perf_counter() - started)
+    if rules:
+        result.notifications = evaluate(rules, result)
     return ("all", result)

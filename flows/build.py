@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from chirpflow.errors import ConfigError
+from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.rate_limits import RateLimiter
 from chirpflow.settings import (
     DEMO_RATE,
+    AlertSettings,
     AnalyzerSettings,
     Environment,
     Settings,
     SourceSettings,
 )
+from connectors.notify.channel import Channel
+from connectors.notify.discord import DiscordChannel
+from connectors.notify.outbox import Outbox
+from connectors.notify.telegram import TelegramChannel
 from connectors.redis.rate_limit import RedisLimiter
 from connectors.redis.result_cache import RedisResultCache
 from connectors.sources.jsonl_reader import JsonlFileReader
 from connectors.sources.reader import RecordReader
 from connectors.sources.synthetic import SyntheticTweets
 from connectors.sources.synthetic_reader import SyntheticReader
+from operators.alerts.rules import AlertRule
 from operators.analyzer import Analyzer
 from operators.chunk_analysis import ChunkAnalyzer
 from operators.llm.analyzer import LLMAnalyzer, LLMSettings
@@ -112,3 +120,49 @@ def make_chunk_analyzer(settings: Settings, env: Environment) -> ChunkAnalyzer:
         else LruResultCache(cfg.cache_size)
     )
     return ChunkAnalyzer(make_analyzer(cfg, env), cache)
+
+
+def make_rules(cfg: AlertSettings) -> list[AlertRule]:
+    return [
+        AlertRule(
+            name=r.name,
+            channels=tuple(r.channels),
+            digest=r.digest,
+            risk_at_least=r.risk_at_least,
+            sentiments=tuple(Sentiment(x) for x in r.sentiments),
+            score_below=r.score_below,
+            keywords=tuple(r.keywords),
+            regex=r.regex,
+            authors=tuple(r.authors),
+            min_followers=r.min_followers,
+            mentions=tuple(r.mentions),
+            flags=tuple(RiskFlag(f) for f in r.flags),
+        )
+        for r in cfg.rules
+    ]
+
+
+def _secret(env: Mapping[str, str], var: str, channel: str) -> str:
+    value = env.get(var)
+    if not value:
+        raise ConfigError(f"alerts.channels.{channel}: environment variable {var} is not set")
+    return value
+
+
+def make_channels(cfg: AlertSettings, env: Mapping[str, str], outbox: Outbox) -> dict[str, Channel]:
+    """Senders for every configured channel; secrets come from the environment."""
+    channels: dict[str, Channel] = {}
+    for name, ch in cfg.channels.items():
+        if ch.type == "discord":
+            channels[name] = DiscordChannel(name, _secret(env, ch.webhook_url_env, name))
+        else:
+            chat = outbox.chat_id(name) or ch.chat_id or _secret(env, ch.chat_id_env, name)
+            channels[name] = TelegramChannel(
+                name,
+                _secret(env, ch.bot_token_env, name),
+                chat,
+                base_url=ch.base_url,
+                parse_mode=ch.parse_mode,
+                on_migrate=outbox.set_chat_id,
+            )
+    return channels

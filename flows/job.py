@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
 from chirpflow import metrics
 from chirpflow.errors import ConfigError
 from chirpflow.model import Outcome
 from chirpflow.settings import Environment, Settings
 from connectors.bytewax_sink import BatchWriter
+from connectors.notify.dispatcher import Dispatcher
+from connectors.notify.outbox import Outbox
 from connectors.postgres.writer import PostgresWriter
 from connectors.redis.dedup import RedisDedup
 from flows.analysis import WriterFactory, build_analysis_flow
-from flows.build import make_chunk_analyzer, make_reader, source_override, with_rate
+from flows.build import (
+    make_channels,
+    make_chunk_analyzer,
+    make_reader,
+    make_rules,
+    source_override,
+    with_rate,
+)
 from flows.runner import graceful_interrupt, recovery_config, run_dataflow
 from flows.services import database
 from flows.summary import RunSummary, SummaryPrinter, SummaryWriter
@@ -64,8 +75,10 @@ def run_job(
             limit=limit,
             shared_dedup=shared_dedup.check if shared_dedup else None,
             max_in_flight=settings.analyzer.max_in_flight,
+            alert_rules=make_rules(settings.alerts),
         )
         rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
+        alerts = _start_alerts(settings, url) if url is not None else None
         printer = SummaryPrinter(summary) if live else None
         if printer:
             printer.start()
@@ -82,7 +95,42 @@ def run_job(
             metrics.UP.set(0)
             if printer:
                 printer.stop()
+            if alerts:
+                alerts.stop()
     return summary
+
+
+class _AlertLoop:
+    """The dispatcher on a background thread; ``stop()`` sends what is due, then ends."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=dispatcher.run_forever, args=(self._stop,), name="alerts", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        try:
+            self.dispatcher.run_once()
+        except Exception:
+            log.exception("final notification dispatch failed (rows stay pending)")
+        for channel in self.dispatcher.channels.values():
+            channel.close()
+        self.dispatcher.outbox.close()
+
+
+def _start_alerts(settings: Settings, url: str) -> _AlertLoop | None:
+    cfg = settings.alerts
+    if not cfg.channels:
+        return None
+    outbox = Outbox(url)
+    channels = make_channels(cfg, os.environ, outbox)
+    caps = {name: ch.max_per_minute for name, ch in cfg.channels.items()}
+    return _AlertLoop(Dispatcher(outbox, channels, caps))
 
 
 class _no_database:

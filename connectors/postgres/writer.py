@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome, Tweet, split_origin
+from connectors.notify.outbox import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("last_seen", "timestamptz"),
     ),
     "progress": (("stream", "text"), ("first_seq", "int8"), ("last_seq", "int8")),
+    "notifications": (
+        ("id", "text"), ("rule", "text"), ("channel", "text"), ("kind", "text"),
+        ("payload", "jsonb"),
+    ),
 }  # fmt: skip
 
 
@@ -86,9 +91,14 @@ CREATE TEMP TABLE IF NOT EXISTS stage_dead_letters ON COMMIT DELETE ROWS AS
     SELECT {_DEAD_COLS} FROM dead_letters WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_progress ON COMMIT DELETE ROWS AS
     SELECT {_PROGRESS_COLS} FROM source_progress WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_notifications ON COMMIT DELETE ROWS AS
+    SELECT {_cols("notifications")} FROM notifications WITH NO DATA;
 """
 
 _MERGE = {
+    "notifications": f"""INSERT INTO notifications ({_cols("notifications")})
+        SELECT DISTINCT ON (id) {_cols("notifications")} FROM stage_notifications
+        ON CONFLICT (id) DO NOTHING""",
     "tweets": f"""INSERT INTO tweets ({_TWEET_COLS})
         SELECT DISTINCT ON (id) {_TWEET_COLS} FROM stage_tweets
         ON CONFLICT (id) DO NOTHING""",
@@ -130,6 +140,7 @@ class Rows:
     duplicates: list[tuple[Any, ...]] = field(default_factory=list)
     dead_letters: list[tuple[Any, ...]] = field(default_factory=list)
     progress: dict[str, tuple[int, int]] = field(default_factory=dict)
+    notifications: list[tuple[Any, ...]] = field(default_factory=list)
 
     def count(self) -> int:
         return (
@@ -199,6 +210,7 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             )  # fmt: skip
             for d in item.dead_letters:
                 rows.dead_letters.append(_dead_row(d, now))
+            rows.notifications += insert_rows(item.notifications)
         elif isinstance(item, Duplicate):
             rows.duplicates.append((item.origin, int(item.tweet_id), item.source, item.seen_at))
             rows.saw(item.origin)
@@ -261,6 +273,7 @@ class PostgresWriter:
                 ("duplicates", rows.duplicates),
                 ("dead_letters", rows.dead_letters),
                 ("progress", [(s, lo, hi) for s, (lo, hi) in rows.progress.items()]),
+                ("notifications", rows.notifications),
             ):
                 if not data:
                     continue
