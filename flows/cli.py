@@ -215,6 +215,71 @@ def eval_cmd(
 
 
 @main.group()
+def dlq() -> None:
+    """Dead letters: inspect them and send them through again."""
+
+
+@dlq.command("list")
+@click.option("--reason", help="Only this reason (e.g. malformed_json, analyzer_failed).")
+@click.option("--source", help="Only this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_fail_cleanly
+def dlq_list(reason: str | None, source: str | None, limit: int, as_json: bool) -> None:
+    """The newest dead letters, with their reason."""
+    from dataclasses import asdict
+
+    from connectors.postgres.dead_letters import list_dead_letters
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        rows = list_dead_letters(url, reason=reason, source=source, limit=limit)
+    if as_json:
+        click.echo(orjson.dumps([asdict(r) for r in rows], option=orjson.OPT_INDENT_2).decode())
+        return
+    for r in rows:
+        click.echo(f"{r.origin}  {r.reason:<16} x{r.attempts}  {r.detail[:80]}")
+    if not rows:
+        click.echo("no dead letters")
+
+
+@dlq.command("show")
+@click.argument("origin")
+@_fail_cleanly
+def dlq_show(origin: str) -> None:
+    """One dead letter in full (ORIGIN as printed by `dlq list`)."""
+    from dataclasses import asdict
+
+    from connectors.postgres.dead_letters import get_dead_letter
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        row = get_dead_letter(url, origin)
+    if row is None:
+        raise ChirpflowError(f"no dead letter with origin {origin!r}")
+    click.echo(orjson.dumps(asdict(row), option=orjson.OPT_INDENT_2).decode())
+
+
+@dlq.command("retry")
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--reason", help="Only this reason.")
+@click.option("--limit", type=click.IntRange(min=1), default=10_000, show_default=True)
+@_fail_cleanly
+def dlq_retry(config: str | None, reason: str | None, limit: int) -> None:
+    """Validate and analyse dead letters again; the ones that pass leave the queue."""
+    from flows.dlq import retry_dead_letters
+    from flows.services import database
+
+    env = Environment.from_env()
+    with database(env) as url:
+        report = retry_dead_letters(url, _settings(config), env, reason, limit)
+    click.echo(
+        f"tried {report.tried}: {report.resolved} analysed now, "
+        f"{report.still_failing} still failing"
+    )
+
+
+@main.group()
 def config() -> None:
     """Inspect the configuration."""
 

@@ -141,6 +141,7 @@ class Rows:
     dead_letters: list[tuple[Any, ...]] = field(default_factory=list)
     progress: dict[str, tuple[int, int]] = field(default_factory=dict)
     notifications: list[tuple[Any, ...]] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
 
     def count(self) -> int:
         return (
@@ -239,10 +240,15 @@ class PostgresWriter:
             self._conn = conn
         return self._conn
 
-    def write(self, outcomes: Sequence[Outcome]) -> int:
-        """Store ``outcomes`` in one transaction; returns the rows staged."""
+    def write(self, outcomes: Sequence[Outcome], resolved: Sequence[str] = ()) -> int:
+        """Store ``outcomes`` in one transaction; returns the rows staged.
+
+        ``resolved``: origins of dead letters that these outcomes replace
+        (a re-drive), deleted in the same transaction.
+        """
         rows = flatten(outcomes)
-        if not rows.count() and not rows.progress:
+        rows.resolved = list(resolved)
+        if not rows.count() and not rows.progress and not rows.resolved:
             return 0
         started = time.monotonic()
         attempt = 0
@@ -283,6 +289,8 @@ class PostgresWriter:
                     for row in data:
                         copy.write_row(row)
                 cur.execute(_MERGE[table].encode())
+            if rows.resolved:
+                cur.execute("DELETE FROM dead_letters WHERE origin = ANY(%s)", (rows.resolved,))
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
