@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from benchmarks.llm import llm_2s, llm_15s
+from benchmarks.sinks import notify, pg_sink
 from chirpflow.model import Tweet
 from chirpflow.settings import Environment, settings_from_dict
 from connectors.sources.synthetic import SyntheticTweets
@@ -109,6 +110,8 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "pipeline_offline": pipeline_offline,
     "llm_2s": llm_2s,
     "llm_15s": llm_15s,
+    "pg_sink": pg_sink,
+    "notify": notify,
 }
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-WINDOW_S = 60.0
+# Per-minute limits, counted over 60.5 s: our clock starts a request a moment
+# before the provider sees it, so a window exactly 60 s long can free a slot
+# a few milliseconds before the provider does.
+WINDOW_S = 60.5
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 

@@ -183,9 +183,18 @@ class AlertSettings(_Section):
         return self
 
 
+class KafkaSinkSettings(_Section):
+    """Analyses to ``topic``, dead letters to ``dlq_topic`` (needs KAFKA_BOOTSTRAP_SERVERS)."""
+
+    enabled: bool = False
+    topic: str = "tweets.analyses"
+    dlq_topic: str = "tweets.dlq"
+
+
 class SinkSettings(_Section):
     postgres: bool = True
     console: bool = True
+    kafka: KafkaSinkSettings = KafkaSinkSettings()
     batch_rows: int = Field(5000, ge=1)
 
 

@@ -11,6 +11,8 @@ from chirpflow.errors import ConfigError
 from chirpflow.model import Outcome
 from chirpflow.settings import Environment, Settings
 from connectors.bytewax_sink import BatchWriter
+from connectors.kafka.outcome_writer import KafkaOutcomeWriter
+from connectors.kafka.producer import SafeProducer
 from connectors.notify.dispatcher import Dispatcher
 from connectors.notify.outbox import Outbox
 from connectors.postgres.writer import PostgresWriter
@@ -59,6 +61,17 @@ def run_job(
                 return PostgresWriter(db_url)
 
             writers.append(("postgres", pg_writer))
+
+        kafka = settings.sinks.kafka
+        if kafka.enabled:
+            if not env.kafka_bootstrap_servers:
+                raise ConfigError("sinks.kafka.enabled needs KAFKA_BOOTSTRAP_SERVERS")
+            bootstrap = env.kafka_bootstrap_servers
+
+            def kafka_writer(worker: int, count: int) -> BatchWriter[Outcome]:
+                return KafkaOutcomeWriter(SafeProducer(bootstrap), kafka.topic, kafka.dlq_topic)
+
+            writers.append(("kafka", kafka_writer))
 
         def summary_writer(worker: int, count: int) -> BatchWriter[Outcome]:
             return SummaryWriter(summary)

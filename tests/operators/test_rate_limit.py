@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from chirpflow.rate_limits import block_for, parse_duration, parse_remaining
+import pytest
+
+from chirpflow.rate_limits import WINDOW_S, block_for, parse_duration, parse_remaining
 from connectors.redis.rate_limit import RedisLimiter
 from operators.llm.rate_limit import LocalLimiter, SlidingWindow
 
@@ -13,10 +15,12 @@ def test_sliding_window_says_when_room_frees() -> None:
     for t in (0.0, 10.0, 20.0):
         assert w.wait_for(1, t) == 0.0
         w.take(1, t)
-    assert w.wait_for(1, 30.0) == 30.0  # the request at t=0 leaves the window at t=60
-    assert w.wait_for(2, 30.0) == 40.0  # two must leave: t=0 and t=10
-    assert w.wait_for(1, 60.0) == 0.0  # expired
-    assert w.wait_for(50, 60.0) == 20.0  # bigger than the limit: capped, waits for an empty window
+    # the request at t=0 leaves the window at WINDOW_S (60 s plus a small margin)
+    assert w.wait_for(1, 30.0) == WINDOW_S - 30.0
+    assert w.wait_for(2, 30.0) == WINDOW_S - 20.0  # two must leave: t=0 and t=10
+    assert w.wait_for(1, WINDOW_S) == 0.0  # expired
+    # bigger than the limit: capped, waits for an empty window
+    assert w.wait_for(50, WINDOW_S) == 20.0
 
 
 def test_no_sixty_second_window_ever_exceeds_the_limit() -> None:
@@ -64,9 +68,10 @@ def test_redis_windows_are_shared_between_processes(redis_url: str) -> None:
     b = RedisLimiter(redis_url, rpm=3, tpm=100, name="m")
     t = time.time()
     assert [a.try_take(10, t), b.try_take(10, t + 1), a.try_take(10, t + 2)] == [0.0] * 3
-    assert b.try_take(10, t + 3) == 57.0  # the first request leaves the window at t+60
-    assert a.try_take(10, t + 60.5) == 0.0
-    assert a.try_take(90, t + 61) > 0  # tokens: 30 in the window + 90 > 100
+    # the first request leaves the window at t + WINDOW_S
+    assert b.try_take(10, t + 3) == pytest.approx(WINDOW_S - 3)
+    assert a.try_take(10, t + WINDOW_S + 0.5) == 0.0
+    assert a.try_take(90, t + WINDOW_S + 1) > 0  # tokens: 30 in the window + 90 > 100
     other = RedisLimiter(redis_url, rpm=3, tpm=None, name="other-model")
     assert asyncio.run(other.acquire(1)) == 0.0
     other.observe({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "30s"})

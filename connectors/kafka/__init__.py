@@ -1,0 +1,1 @@
+"""Kafka: producing outcomes (and, later, reading topics)."""
