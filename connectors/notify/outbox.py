@@ -16,10 +16,10 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
-import psycopg
 from psycopg.types.json import Jsonb
 
 from chirpflow.model import Notification
+from connectors.postgres.pool import open_pool
 
 
 def payload_of(n: Notification) -> dict[str, Any]:
@@ -43,11 +43,16 @@ def insert_rows(notifications: list[Notification]) -> list[tuple[Any, ...]]:
 
 class Outbox:
     def __init__(self, url: str) -> None:
-        self._conn = psycopg.connect(url, autocommit=True)
+        self._pool = open_pool(url, name="outbox", max_size=2)
+
+    def _execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        with self._pool.connection() as conn:
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else cur.rowcount
 
     def add(self, notifications: list[Notification]) -> int:
         """Insert (idempotent); returns how many were new."""
-        with self._conn.cursor() as cur:
+        with self._pool.connection() as conn, conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO notifications (id, rule, channel, kind, payload)"
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
@@ -57,46 +62,45 @@ class Outbox:
 
     def recover(self) -> int:
         """Rows a crash left ``sending`` become ``uncertain`` (never resent)."""
-        cur = self._conn.execute(
-            "UPDATE notifications SET status = 'uncertain',"
-            " last_error = 'interrupted while sending: delivery unknown, not resent'"
-            " WHERE status = 'sending'"
+        return int(
+            self._execute(
+                "UPDATE notifications SET status = 'uncertain',"
+                " last_error = 'interrupted while sending: delivery unknown, not resent'"
+                " WHERE status = 'sending'"
+            )
         )
-        return cur.rowcount
 
     def channels_with_pending(self) -> list[str]:
-        rows = self._conn.execute(
-            "SELECT DISTINCT channel FROM notifications WHERE status = 'pending'"
-        ).fetchall()
+        rows = self._execute("SELECT DISTINCT channel FROM notifications WHERE status = 'pending'")
         return [r[0] for r in rows]
 
     def sent_last_minute(self, channel: str) -> int:
-        row = self._conn.execute(
+        rows = self._execute(
             "SELECT count(*) FROM notifications WHERE channel = %s AND status = 'sent'"
             " AND sent_at > now() - interval '60 seconds'",
             (channel,),
-        ).fetchone()
-        return int(row[0]) if row else 0
+        )
+        return int(rows[0][0]) if rows else 0
 
     def pending(self, channel: str, limit: int = 1000) -> list[Notification]:
-        rows = self._conn.execute(
+        rows = self._execute(
             "SELECT id, rule, channel, kind, payload FROM notifications"
             " WHERE status = 'pending' AND channel = %s ORDER BY seq LIMIT %s",
             (channel, limit),
-        ).fetchall()
+        )
         return [from_row(r) for r in rows]
 
     def claim(self, nid: str) -> bool:
         """``pending`` -> ``sending``, committed; False if someone else took it."""
-        cur = self._conn.execute(
+        changed = self._execute(
             "UPDATE notifications SET status = 'sending', attempts = attempts + 1"
             " WHERE id = %s AND status = 'pending'",
             (nid,),
         )
-        return cur.rowcount == 1
+        return bool(changed == 1)
 
     def mark_sent(self, nid: str, remote_id: str) -> None:
-        self._conn.execute(
+        self._execute(
             "UPDATE notifications SET status = 'sent', sent_at = now(), remote_id = %s"
             " WHERE id = %s",
             (remote_id, nid),
@@ -104,13 +108,13 @@ class Outbox:
 
     def release(self, nid: str, error: str) -> None:
         """A send that certainly did not happen: back to ``pending``."""
-        self._conn.execute(
+        self._execute(
             "UPDATE notifications SET status = 'pending', last_error = %s WHERE id = %s",
             (error[:500], nid),
         )
 
     def mark(self, nid: str, status: str, error: str) -> None:
-        self._conn.execute(
+        self._execute(
             "UPDATE notifications SET status = %s, last_error = %s WHERE id = %s",
             (status, error[:500], nid),
         )
@@ -129,13 +133,13 @@ class Outbox:
             links=[(f"{n.title}: {n.body[:80]}", n.url or "") for n in folded[:20] if n.url],
             severity=max((n.severity for n in folded), default=0),
         )
-        with self._conn.transaction():
-            self._conn.execute(
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute(
                 "INSERT INTO notifications (id, rule, channel, kind, payload)"
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
                 insert_rows([summary])[0],
             )
-            self._conn.execute(
+            conn.execute(
                 "UPDATE notifications SET status = 'folded', folded_into = %s"
                 " WHERE id = ANY(%s) AND status = 'pending'",
                 (summary.id, ids),
@@ -143,13 +147,13 @@ class Outbox:
         return summary
 
     def disabled_channels(self) -> dict[str, str]:
-        rows = self._conn.execute(
+        rows = self._execute(
             "SELECT channel, coalesce(reason, '') FROM channel_state WHERE disabled"
-        ).fetchall()
+        )
         return {r[0]: r[1] for r in rows}
 
     def disable(self, channel: str, reason: str) -> None:
-        self._conn.execute(
+        self._execute(
             "INSERT INTO channel_state (channel, disabled, reason) VALUES (%s, true, %s)"
             " ON CONFLICT (channel) DO UPDATE SET disabled = true, reason = EXCLUDED.reason,"
             " updated_at = now()",
@@ -157,17 +161,15 @@ class Outbox:
         )
 
     def chat_id(self, channel: str) -> str | None:
-        row = self._conn.execute(
-            "SELECT chat_id FROM channel_state WHERE channel = %s", (channel,)
-        ).fetchone()
-        return row[0] if row and row[0] else None
+        rows = self._execute("SELECT chat_id FROM channel_state WHERE channel = %s", (channel,))
+        return rows[0][0] if rows and rows[0][0] else None
 
     def set_chat_id(self, channel: str, chat_id: str) -> None:
-        self._conn.execute(
+        self._execute(
             "INSERT INTO channel_state (channel, chat_id) VALUES (%s, %s)"
             " ON CONFLICT (channel) DO UPDATE SET chat_id = EXCLUDED.chat_id, updated_at = now()",
             (channel, chat_id),
         )
 
     def close(self) -> None:
-        self._conn.close()
+        self._pool.close()

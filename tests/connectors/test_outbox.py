@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from chirpflow.model import Notification
+from connectors.embedded.postgres import EmbeddedPostgres
 from connectors.notify.discord import DiscordChannel
 from connectors.notify.dispatcher import Dispatcher
 from connectors.notify.outbox import Outbox
@@ -19,7 +22,7 @@ def _n(i: int, channel: str = "ops") -> Notification:
 
 
 def _statuses(outbox: Outbox) -> dict[str, str]:
-    rows = outbox._conn.execute("SELECT id, status FROM notifications").fetchall()
+    rows = outbox._execute("SELECT id, status FROM notifications")
     return {r[0]: r[1] for r in rows}
 
 
@@ -97,3 +100,24 @@ def test_a_deleted_webhook_disables_the_channel_and_keeps_its_alerts(pg_url: str
     assert "ops" in outbox.disabled_channels()
     assert _statuses(outbox) == {_n(1).id: "pending", _n(2, "other").id: "sent"}
     assert len(fake.messages) == 1
+
+
+def test_the_outbox_survives_a_database_restart(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "pg", durable=False)
+    url = server.start()
+    try:
+        migrate(url)
+        outbox = Outbox(url)
+        outbox.add([_n(1)])
+        server.stop()
+        server.start()  # the pooled connection is now dead; the next call replaces it
+        assert outbox.add([_n(2)]) == 1
+        with running() as (fake, hook):
+            assert (
+                Dispatcher(outbox, {"ops": DiscordChannel("ops", hook)}, {"ops": 30}).run_once()
+                == 2
+            )
+        assert len(fake.messages) == 2
+        outbox.close()
+    finally:
+        server.stop()
