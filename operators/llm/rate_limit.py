@@ -8,6 +8,12 @@ replenishes a token bucket continuously. Provider headers correct it: when
 ``x-ratelimit-reset-*`` duration has passed. :class:`LocalLimiter` serves
 one process; ``connectors.redis.rate_limit.RedisLimiter`` shares the same
 windows across workers and processes.
+
+Requests are also paced: at most twice the average rate (``rpm / 60`` per
+second) over short spans. A whole minute's allowance sent at once arrives
+at the provider spread over a second or more (the event loop builds each
+request in turn), so its window frees those slots later than ours; paced
+sends arrive when they are stamped.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ class LocalLimiter:
         self.requests = SlidingWindow(rpm) if rpm else None
         self.tokens = SlidingWindow(tpm) if tpm else None
         self.blocked_until = 0.0
+        self.min_gap = 30.0 / rpm if rpm else 0.0  # half the average interval
+        self._last_send = -float("inf")
         self._lock = asyncio.Lock()
 
     async def acquire(self, tokens: int) -> float:
@@ -67,11 +75,12 @@ class LocalLimiter:
         async with self._lock:
             while True:
                 now = time.monotonic()
-                delay = max(0.0, self.blocked_until - now)
+                delay = max(0.0, self.blocked_until - now, self._last_send + self.min_gap - now)
                 for window, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
                     if window is not None:
                         delay = max(delay, window.wait_for(amount, now))
                 if delay <= 0:
+                    self._last_send = now
                     if self.requests is not None:
                         self.requests.take(1.0, now)
                     if self.tokens is not None:

@@ -1,0 +1,1 @@
+"""Tweet providers (X API v2, TwitterAPI.io, RapidAPI) behind one interface."""
