@@ -65,3 +65,16 @@ LLM_RATE_WAIT = Counter(
 NOTIFICATIONS = Counter(
     "chirpflow_notifications_total", "Notifications by channel and outcome", ["channel", "outcome"]
 )
+
+SOURCE_REQUESTS = Counter(
+    "chirpflow_source_requests_total", "Tweet API requests by provider", ["provider"]
+)
+SOURCE_TWEETS = Counter(
+    "chirpflow_source_tweets_total", "New tweets fetched from tweet APIs", ["provider"]
+)
+SOURCE_COST = Counter(
+    "chirpflow_source_cost_usd_total", "Tweet API spend in US dollars", ["provider"]
+)
+SOURCES_STOPPED = Gauge(
+    "chirpflow_sources_stopped", "Watched items stopped by a fatal API error (bad key, credits)"
+)

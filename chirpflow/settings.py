@@ -61,11 +61,27 @@ class PipelineSettings(_Section):
     source_batch_size: int = Field(1000, ge=1, le=100_000)
 
 
+POLLED = ("x", "twitterapi_io", "rapidapi")
+
+
+class StreamRule(_Section):
+    """One X filtered-stream rule; ``tag`` identifies it when syncing."""
+
+    value: str = Field(min_length=1, max_length=1024)
+    tag: str = Field(min_length=1, max_length=100)
+
+
 class SourceSettings(_Section):
-    """One input. ``type`` picks the connector; other keys are the connector's."""
+    """One input. ``type`` picks the connector; other keys are the connector's.
+
+    Polled APIs (``x``, ``twitterapi_io``, ``rapidapi``) watch ``timelines``
+    (usernames), ``mentions`` (handles) and ``searches`` (queries), one
+    partition each, every ``interval``. Keys come from the environment:
+    ``X_BEARER_TOKEN``, ``TWITTERAPI_IO_KEY``, ``RAPIDAPI_KEY``.
+    """
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@#-]+$")
-    type: Literal["synthetic", "jsonl"]
+    type: Literal["synthetic", "jsonl", "x", "twitterapi_io", "rapidapi", "x_stream", "kafka"]
     # synthetic
     seed: int = 42
     rate: float = Field(0.0, ge=0, description="tweets per second; 0 = as fast as possible")
@@ -74,11 +90,38 @@ class SourceSettings(_Section):
     # jsonl
     path: str | None = None
     follow: bool = False
+    # polled APIs
+    timelines: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(default_factory=list)
+    searches: list[str] = Field(default_factory=list)
+    interval: Duration = timedelta(seconds=60)
+    base_url: str | None = None  # a proxy or self-hosted gateway
+    api_host: str | None = None  # RapidAPI's X-RapidAPI-Host, when not the default
+    max_pages: int = Field(50, ge=1, le=1000)  # per poll, paging back to the last seen tweet
+    backfill_pages: int = Field(1, ge=0, le=1000)  # first poll of a new watch
+    requests_per_minute: float | None = Field(None, gt=0)  # your plan's budget
+    price_per_request: float | None = Field(None, ge=0)  # USD; defaults per provider
+    price_per_tweet: float | None = Field(None, ge=0)
+    # x_stream
+    rules: list[StreamRule] = Field(default_factory=list)
+    # kafka
+    topic: str | None = None
 
     @model_validator(mode="after")
-    def _needs_path(self) -> SourceSettings:
+    def _check_type_keys(self) -> SourceSettings:
         if self.type == "jsonl" and not self.path:
             raise ValueError("a jsonl source needs 'path' (the JSON Lines file to read)")
+        if self.type in POLLED and not (self.timelines or self.mentions or self.searches):
+            raise ValueError(
+                f"a {self.type} source needs something to watch: 'timelines', 'mentions'"
+                " or 'searches'"
+            )
+        if self.type == "x_stream" and not self.rules:
+            raise ValueError("an x_stream source needs 'rules' ([{value = ..., tag = ...}])")
+        if self.type == "x_stream" and len({r.tag for r in self.rules}) != len(self.rules):
+            raise ValueError("x_stream rules need distinct tags")
+        if self.type == "kafka" and not self.topic:
+            raise ValueError("a kafka source needs 'topic'")
         return self
 
 

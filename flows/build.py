@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from chirpflow.errors import ConfigError
@@ -10,6 +12,7 @@ from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.rate_limits import RateLimiter
 from chirpflow.settings import (
     DEMO_RATE,
+    POLLED,
     AlertSettings,
     AnalyzerSettings,
     Environment,
@@ -20,9 +23,12 @@ from connectors.notify.channel import Channel
 from connectors.notify.discord import DiscordChannel
 from connectors.notify.outbox import Outbox
 from connectors.notify.telegram import TelegramChannel
+from connectors.providers import rapidapi, twitterapi_io, x_api
+from connectors.providers.base import Pricing, Provider, Watch, WatchKind
 from connectors.redis.rate_limit import RedisLimiter
 from connectors.redis.result_cache import RedisResultCache
 from connectors.sources.jsonl_reader import JsonlFileReader
+from connectors.sources.polling_reader import PollingReader, Usage
 from connectors.sources.reader import RecordReader
 from connectors.sources.synthetic import SyntheticTweets
 from connectors.sources.synthetic_reader import SyntheticReader
@@ -53,6 +59,82 @@ def with_rate(sources: list[SourceSettings], rate: float | None) -> list[SourceS
     if rate is None:
         return sources
     return [s.model_copy(update={"rate": rate}) if s.type == "synthetic" else s for s in sources]
+
+
+@dataclass
+class SourceHooks:
+    """What polled sources report to: spend, fatal stops, a shared rate budget."""
+
+    on_usage: Callable[[Usage], None] | None = None
+    on_fatal: Callable[[str, str], None] | None = None
+    redis_url: str | None = None
+
+
+_KEY_VARS = {"x": "X_BEARER_TOKEN", "twitterapi_io": "TWITTERAPI_IO_KEY",
+             "rapidapi": "RAPIDAPI_KEY", "x_stream": "X_BEARER_TOKEN"}  # fmt: skip
+
+
+def api_key(src: SourceSettings, env: Mapping[str, str]) -> str:
+    var = _KEY_VARS[src.type]
+    key = env.get(var)
+    if not key:
+        raise ConfigError(f"sources[{src.name}] (type {src.type}) needs {var} in the environment")
+    return key
+
+
+def make_provider(src: SourceSettings, env: Mapping[str, str]) -> Provider:
+    key = api_key(src, env)
+    defaults = {"x": x_api.PRICING, "twitterapi_io": twitterapi_io.PRICING,
+                "rapidapi": rapidapi.PRICING}[src.type]  # fmt: skip
+    pricing = Pricing(
+        per_request=defaults.per_request
+        if src.price_per_request is None
+        else src.price_per_request,
+        per_tweet=defaults.per_tweet if src.price_per_tweet is None else src.price_per_tweet,
+        min_request=defaults.min_request,
+    )
+    if src.type == "x":
+        return x_api.XApiProvider(key, src.base_url or x_api.BASE_URL, pricing)
+    if src.type == "twitterapi_io":
+        return twitterapi_io.TwitterApiIoProvider(
+            key, src.base_url or twitterapi_io.BASE_URL, pricing
+        )
+    return rapidapi.RapidApiProvider(key, src.base_url or rapidapi.BASE_URL, src.api_host, pricing)
+
+
+def watches(src: SourceSettings) -> list[Watch]:
+    return (
+        [Watch(WatchKind.TIMELINE, t) for t in src.timelines]
+        + [Watch(WatchKind.MENTIONS, m) for m in src.mentions]
+        + [Watch(WatchKind.SEARCH, q) for q in src.searches]
+    )
+
+
+def make_readers(
+    src: SourceSettings, env: Mapping[str, str] | None = None, hooks: SourceHooks | None = None
+) -> list[RecordReader]:
+    """One reader per partition: a polled source has one per watched item."""
+    env = os.environ if env is None else env
+    hooks = hooks or SourceHooks()
+    if src.type in POLLED:
+        out: list[RecordReader] = []
+        for watch in watches(src):
+            limiter: RateLimiter | None = None
+            rpm = src.requests_per_minute
+            if rpm and hooks.redis_url:  # one budget for the source, across processes
+                name = f"source:{src.type}:{src.name}"
+                limiter = RedisLimiter(hooks.redis_url, rpm=rpm, tpm=None, name=name)
+            elif rpm:  # in-process: the budget split between the watched items
+                limiter = LocalLimiter(rpm / len(watches(src)), None)
+            out.append(
+                PollingReader(
+                    src.name, make_provider(src, env), watch, src.interval, limiter=limiter,
+                    max_pages=src.max_pages, backfill_pages=src.backfill_pages,
+                    on_usage=hooks.on_usage, on_fatal=hooks.on_fatal,
+                )
+            )  # fmt: skip
+        return out
+    return [make_reader(src)]
 
 
 def make_reader(src: SourceSettings) -> RecordReader:

@@ -19,9 +19,10 @@ from connectors.postgres.writer import PostgresWriter
 from connectors.redis.dedup import RedisDedup
 from flows.analysis import WriterFactory, build_analysis_flow
 from flows.build import (
+    SourceHooks,
     make_channels,
     make_chunk_analyzer,
-    make_reader,
+    make_readers,
     make_rules,
     source_override,
     with_rate,
@@ -29,6 +30,7 @@ from flows.build import (
 from flows.runner import graceful_interrupt, recovery_config, run_dataflow
 from flows.services import database
 from flows.summary import RunSummary, SummaryPrinter, SummaryWriter
+from flows.usage import UsageFlusher, UsageMeter
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,13 @@ def run_job(
     sources = with_rate(sources, rate)
     if not sources:
         raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
-    readers = [make_reader(s) for s in sources]
+    meter = UsageMeter(None, alert_channels=list(settings.alerts.channels))
+    hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
+    readers = [r for s in sources for r in make_readers(s, os.environ, hooks)]
     summary = RunSummary()
     with database(env) if settings.sinks.postgres else _no_database() as url:
+        meter.url = url
+        flusher = UsageFlusher(meter)
         writers: list[tuple[str, WriterFactory]] = []
         if url is not None:
             db_url = url
@@ -108,6 +114,7 @@ def run_job(
             metrics.UP.set(0)
             if printer:
                 printer.stop()
+            flusher.stop()
             if alerts:
                 alerts.stop()
     return summary

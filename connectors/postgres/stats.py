@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from connectors.postgres.usage import usage_by_provider
+
 _COUNTS = """
 SELECT
     (SELECT coalesce(sum(last_seq - first_seq + 1), 0)::bigint FROM source_progress)
@@ -45,9 +47,13 @@ def store_stats(url: str) -> dict[str, Any]:
                 "SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY reason"
             )
         }
+        out["providers"] = usage_by_provider(conn)
         out["by_source"] = {
             s: n for s, n in conn.execute("SELECT source, count(*) FROM tweets GROUP BY source")
         }
     ingested = out["tweets_ingested"]
+    out["source_cost_usd"] = sum(p["cost_usd"] for p in out["providers"].values())
     out["cost_per_1k_tweets_usd"] = (out["llm_cost_usd"] / ingested * 1000) if ingested else 0.0
+    total = out["llm_cost_usd"] + out["source_cost_usd"]
+    out["total_cost_per_1k_tweets_usd"] = (total / ingested * 1000) if ingested else 0.0
     return out

@@ -1,0 +1,69 @@
+"""``chirpflow run`` over polled tweet APIs: tweets stored, spend recorded, fatal stops alerted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chirpflow.settings import settings_from_dict
+from connectors.postgres.stats import store_stats
+from flows.job import run_job
+from tests.fakes import discord_server, twitterapi_io_server, x_server
+from tests.flows.helpers import env_for, scalar
+
+
+def test_polled_x_watches_land_in_postgres_with_their_cost(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = x_server.FakeX()
+    fake.store.user("brand")
+    fake.store.post("brand", "our launch", 30)
+    fake.store.post("fan", "love @brand", 20)
+    with x_server.running(fake) as (fake, url):
+        monkeypatch.setenv("X_BEARER_TOKEN", fake.token)
+        cfg = settings_from_dict({
+            "pipeline": {"snapshot_interval": "1s", "max_wait": "1s", "chunk_key": "watch"},
+            "analyzer": {"kind": "offline"},
+            "sources": [{"name": "brand", "type": "x", "base_url": url, "interval": "1s",
+                         "timelines": ["brand"], "mentions": ["brand"]}],
+            "sinks": {"console": False},
+        })  # fmt: skip
+        run_job(cfg, env_for(tmp_path, pg_url), limit=50, recovery=False, live=False)
+    stats = store_stats(pg_url)
+    assert stats["analyzed"] == 50 and stats["dead_letters"] == 0
+    x = stats["providers"]["x"]
+    assert x["tweets"] >= 50 and x["cost_usd"] == pytest.approx(x["tweets"] * 0.005)
+    watches = scalar(pg_url, "SELECT count(DISTINCT watch) FROM tweets")
+    assert watches == 2  # timeline:brand and mentions:brand, one partition each
+
+
+def test_out_of_credits_stops_the_source_and_sends_an_alert(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = twitterapi_io_server.FakeTwitterApiIo(credits=0)
+    with twitterapi_io_server.running(fake) as (fake, url), discord_server.running() as (dc, hook):
+        monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
+        monkeypatch.setenv("DISCORD_WEBHOOK_URL", hook)
+        cfg = settings_from_dict({
+            "analyzer": {"kind": "offline"},
+            "sources": [{"name": "io", "type": "twitterapi_io", "base_url": url,
+                         "searches": ["chirpflow"]}],
+            "sinks": {"console": False},
+            "alerts": {"channels": {"ops": {"type": "discord"}}, "rules": []},
+        })  # fmt: skip
+        run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False)  # ends by itself
+    assert fake.statuses == [402]
+    assert len(dc.messages) == 1
+    assert "io:search:chirpflow" in dc.messages[0]["embeds"][0]["title"]
+
+
+def test_a_missing_key_names_the_variable(tmp_path: Path, pg_url: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.delenv("RAPIDAPI_KEY", raising=False)
+    cfg = settings_from_dict({
+        "sources": [{"name": "r", "type": "rapidapi", "timelines": ["a"]}],
+        "sinks": {"console": False},
+    })  # fmt: skip
+    with pytest.raises(Exception, match="RAPIDAPI_KEY"):
+        run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False)
