@@ -32,6 +32,7 @@ from connectors.sources.polling_reader import PollingReader, Usage
 from connectors.sources.reader import RecordReader
 from connectors.sources.synthetic import SyntheticTweets
 from connectors.sources.synthetic_reader import SyntheticReader
+from connectors.sources.x_stream import XStreamReader
 from operators.alerts.rules import AlertRule
 from operators.analyzer import Analyzer
 from operators.chunk_analysis import ChunkAnalyzer
@@ -134,6 +135,11 @@ def make_readers(
                 )
             )  # fmt: skip
         return out
+    if src.type == "x_stream":
+        rules = {r.tag: r.value for r in src.rules}
+        reader = XStreamReader(src.name, api_key(src, env), rules, src.base_url or x_api.BASE_URL,
+                               on_fatal=hooks.on_fatal)  # fmt: skip
+        return [reader]
     return [make_reader(src)]
 
 

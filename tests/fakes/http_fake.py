@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 
 Handler = Callable[[str, str, dict[str, str], Any], tuple[int, Any, dict[str, str]]]
+
+
+@dataclass
+class Streamed:
+    """A long chunked response: bytes are written and flushed, floats are pauses.
+
+    ``abrupt``: end by dropping the connection (no final chunk), as a
+    network failure would.
+    """
+
+    parts: Iterable[bytes | float]
+    abrupt: bool = False
 
 
 class _Server(ThreadingHTTPServer):
@@ -36,7 +50,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = raw
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, out, extra = self.server.handle_json(method, self.path, headers, body)
-        data = b"" if out is None else orjson.dumps(out)
+        if isinstance(out, Streamed):
+            self._stream(status, out, extra)
+            return
+        data = out if isinstance(out, bytes) else b"" if out is None else orjson.dumps(out)
         self.send_response(status)
         if out is not None:
             self.send_header("content-type", "application/json")
@@ -45,6 +62,26 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    def _stream(self, status: int, out: Streamed, extra: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("transfer-encoding", "chunked")
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            for part in out.parts:
+                if isinstance(part, float):
+                    time.sleep(part)
+                    continue
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+            if not out.abrupt:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def do_POST(self) -> None:
         self._do("POST")

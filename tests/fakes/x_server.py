@@ -10,17 +10,18 @@ partial errors in 200 answers, and injected failures or slowness.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from tests.fakes.http_fake import serve
+from tests.fakes.http_fake import Streamed, serve
 from tests.fakes.tweet_store import FakeTweet, TweetStore
 
 Reply = tuple[int, Any, dict[str, str]]
@@ -48,6 +49,15 @@ class FakeX:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     _windows: dict[str, deque[float]] = field(default_factory=dict)
+    # filtered stream: rules by id; one script of parts per connection (bytes, pauses)
+    rules: dict[str, dict[str, str]] = field(default_factory=dict)
+    rule_posts: list[Any] = field(default_factory=list)
+    connections: deque[Streamed] = field(default_factory=deque)
+    stream_connects: int = 0
+    _active: int = 0
+    _rule_ids: Iterator[int] = field(
+        default_factory=lambda: itertools.count(1_600_000_000_000_000_000)
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: Any) -> Reply:
@@ -56,9 +66,68 @@ class FakeX:
         url = urlparse(path)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.requests.append((url.path, params))
-        status, out, extra = self._handle(url.path, params, headers)
+        if url.path.startswith("/2/tweets/search/stream"):
+            status, out, extra = self._stream(method, url.path, headers, body)
+        else:
+            status, out, extra = self._handle(url.path, params, headers)
         self.statuses.append(status)
         return status, out, extra
+
+    def _stream(self, method: str, path: str, headers: dict[str, str], body: Any) -> Reply:
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, problem(401, "Unauthorized", "about:blank", "Unauthorized"), {}
+        sent = {"sent": "2026-11-22T00:00:00.000Z"}
+        if path.endswith("/rules") and method == "GET":
+            data = list(self.rules.values())
+            meta = {**sent, "result_count": len(data)}
+            return 200, ({"data": data, "meta": meta} if data else {"meta": meta}), {}
+        if path.endswith("/rules"):
+            self.rule_posts.append(body)
+            if isinstance(body, dict) and "add" in body:
+                added = []
+                for r in body["add"]:
+                    rid = str(next(self._rule_ids))
+                    self.rules[rid] = {"id": rid, "value": r["value"], "tag": r.get("tag", "")}
+                    added.append(self.rules[rid])
+                summary = {
+                    "created": len(added),
+                    "not_created": 0,
+                    "valid": len(added),
+                    "invalid": 0,
+                }
+                return 201, {"data": added, "meta": {**sent, "summary": summary}}, {}
+            if isinstance(body, dict) and "delete" in body:
+                ids = body["delete"].get("ids", [])
+                gone = [i for i in ids if self.rules.pop(i, None) is not None]
+                summary = {"deleted": len(gone), "not_deleted": len(ids) - len(gone)}
+                return 200, {"meta": {**sent, "summary": summary}}, {}
+            return 400, problem(400, "Invalid Request", "invalid-request", "add or delete"), {}
+        self.stream_connects += 1
+        with self._lock:
+            if self._active:
+                return (
+                    429,
+                    {
+                        "title": "ConnectionException",
+                        "connection_issue": "TooManyConnections",
+                        "detail": "This stream is currently at the maximum allowed"
+                        " connection limit.",
+                        "type": "https://api.x.com/2/problems/streaming-connection",
+                    },
+                    {},
+                )
+            if not self.connections:
+                return 503, problem(503, "Service Unavailable", "about:blank", "no script"), {}
+            script = self.connections.popleft()
+            self._active += 1
+        return 200, Streamed(self._tracked(script.parts), abrupt=script.abrupt), {}
+
+    def _tracked(self, parts: Iterable[bytes | float]) -> Iterator[bytes | float]:
+        try:
+            yield from parts
+        finally:
+            with self._lock:
+                self._active -= 1
 
     def _rate(self, endpoint: str) -> tuple[bool, dict[str, str]]:
         now = time.time()
@@ -236,3 +305,16 @@ def running(fake: FakeX | None = None) -> Iterator[tuple[FakeX, str]]:
     fake = fake or FakeX()
     with serve(fake.handle) as url:
         yield fake, url
+
+
+def stream_line(t: FakeTweet, tags: list[str]) -> bytes:
+    """One stream message as X sends it, ``\\r\\n``-terminated."""
+    import orjson
+
+    fields = {"author_id", "created_at", "conversation_id", "lang", "public_metrics"}
+    doc = {
+        "data": _x_tweet(t, fields),
+        "includes": {"users": [_x_user(t, {"public_metrics"})]},
+        "matching_rules": [{"id": "1", "tag": tag} for tag in tags],
+    }
+    return orjson.dumps(doc) + b"\r\n"
