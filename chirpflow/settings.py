@@ -241,8 +241,17 @@ class SinkSettings(_Section):
     batch_rows: int = Field(5000, ge=1)
 
 
+class IngestSettings(_Section):
+    """``chirpflow ingest``: sources -> normalize -> ``topic`` (dead letters to ``dlq_topic``)."""
+
+    topic: str = "tweets.raw"
+    dlq_topic: str = "tweets.dlq"
+    partitions: int = Field(3, ge=1, le=1000)  # when ingest creates the topic
+
+
 class Settings(_Section):
     pipeline: PipelineSettings = PipelineSettings()
+    ingest: IngestSettings = IngestSettings()
     sources: list[SourceSettings] = Field(
         default_factory=lambda: [SourceSettings(name="synthetic", type="synthetic", rate=DEMO_RATE)]
     )

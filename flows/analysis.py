@@ -58,6 +58,11 @@ def _count_in(stream: str, n: int) -> None:
     metrics.TWEETS_IN.labels(stream.rsplit(":", 1)[0]).inc(n)
 
 
+def _count_and_report(report: Callable[[str, int], None], stream: str, n: int) -> None:
+    _count_in(stream, n)
+    report(stream, n)
+
+
 def build_analysis_flow(
     readers: Sequence[RecordReader],
     analyzer: ChunkAnalyzer,
@@ -69,6 +74,7 @@ def build_analysis_flow(
     max_in_flight: int = 16,
     alert_rules: Sequence[AlertRule] = (),
     flow_id: str = "chirpflow",
+    on_read: Callable[[str, int], None] | None = None,
 ) -> AnalysisFlow:
     """Wire the flow. ``shared_dedup`` (e.g. Redis) replaces the in-flow dedup state."""
     stop = threading.Event()
@@ -77,7 +83,7 @@ def build_analysis_flow(
         batch_size=pipeline.source_batch_size,
         limit=limit,
         stop=stop,
-        on_batch=_count_in,
+        on_batch=_count_in if on_read is None else partial(_count_and_report, on_read),
     )
     flow = Dataflow(flow_id)
     # Stream items are whole source batches (and their per-key groups), so

@@ -16,9 +16,12 @@ from chirpflow.settings import (
     AlertSettings,
     AnalyzerSettings,
     Environment,
+    IngestSettings,
     Settings,
     SourceSettings,
 )
+from connectors.kafka import offsets
+from connectors.kafka.reader import KafkaPartitionReader
 from connectors.notify.channel import Channel
 from connectors.notify.discord import DiscordChannel
 from connectors.notify.outbox import Outbox
@@ -44,7 +47,7 @@ from operators.result_cache import LruResultCache, ResultCache
 
 
 def source_override(spec: str) -> SourceSettings:
-    """``--source synthetic`` or ``--source jsonl:PATH`` as a source setting."""
+    """``--source synthetic``, ``jsonl:PATH`` or ``kafka[:TOPIC]`` as a source setting."""
     if spec == "synthetic":
         return SourceSettings(name="synthetic", type="synthetic", rate=DEMO_RATE)
     if spec.startswith("jsonl:"):
@@ -52,7 +55,10 @@ def source_override(spec: str) -> SourceSettings:
         if not path:
             raise ConfigError("--source jsonl:PATH needs a path, e.g. jsonl:tweets.jsonl")
         return SourceSettings(name="jsonl", type="jsonl", path=path)
-    raise ConfigError(f"--source {spec!r}: expected 'synthetic' or 'jsonl:PATH'")
+    if spec == "kafka" or spec.startswith("kafka:"):
+        topic = spec.partition(":")[2] or IngestSettings().topic
+        return SourceSettings(name="kafka", type="kafka", topic=topic)
+    raise ConfigError(f"--source {spec!r}: expected 'synthetic', 'jsonl:PATH' or 'kafka[:TOPIC]'")
 
 
 def with_rate(sources: list[SourceSettings], rate: float | None) -> list[SourceSettings]:
@@ -135,12 +141,34 @@ def make_readers(
                 )
             )  # fmt: skip
         return out
+    if src.type == "kafka":
+        assert src.topic is not None
+        bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            raise ConfigError(f"sources[{src.name}] (type kafka) needs KAFKA_BOOTSTRAP_SERVERS")
+        return kafka_readers(src.name, bootstrap, src.topic)
     if src.type == "x_stream":
         rules = {r.tag: r.value for r in src.rules}
         reader = XStreamReader(src.name, api_key(src, env), rules, src.base_url or x_api.BASE_URL,
                                on_fatal=hooks.on_fatal)  # fmt: skip
         return [reader]
     return [make_reader(src)]
+
+
+def kafka_readers(
+    source: str, bootstrap: str, topic: str,
+    ranges: dict[int, tuple[int, int | None]] | None = None,
+) -> list[RecordReader]:  # fmt: skip
+    """One reader per partition; ``ranges`` (start, end) for a replay, else from the start."""
+    c = offsets.consumer(bootstrap)
+    try:
+        parts = offsets.partitions(c, topic)
+        if ranges is None:
+            ranges = {p: (offsets.watermarks(c, topic, p)[0], None) for p in parts}
+    finally:
+        c.close()
+    return [KafkaPartitionReader(source, bootstrap, topic, p, start, end)
+            for p, (start, end) in sorted(ranges.items())]  # fmt: skip
 
 
 def make_reader(src: SourceSettings) -> RecordReader:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from chirpflow import metrics
 from chirpflow.errors import ConfigError
@@ -17,6 +18,7 @@ from connectors.notify.dispatcher import Dispatcher
 from connectors.notify.outbox import Outbox
 from connectors.postgres.writer import PostgresWriter
 from connectors.redis.dedup import RedisDedup
+from connectors.sources.reader import RecordReader
 from flows.analysis import WriterFactory, build_analysis_flow
 from flows.build import (
     SourceHooks,
@@ -46,15 +48,24 @@ def run_job(
     recovery: bool = True,
     reset_recovery: bool = False,
     live: bool = True,
+    readers: list[RecordReader] | None = None,
+    on_read: Callable[[str, int], None] | None = None,
 ) -> RunSummary:
-    """Run the analysis job to completion; returns the run's summary."""
-    sources = [source_override(source_spec)] if source_spec else list(settings.sources)
-    sources = with_rate(sources, rate)
-    if not sources:
-        raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
+    """Run the analysis job to completion; returns the run's summary.
+
+    ``readers`` replaces the configured sources (a replay's explicit ranges).
+    """
     meter = UsageMeter(None, alert_channels=list(settings.alerts.channels))
-    hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
-    readers = [r for s in sources for r in make_readers(s, os.environ, hooks)]
+    if readers is None:
+        sources = [source_override(source_spec)] if source_spec else list(settings.sources)
+        sources = with_rate(sources, rate)
+        if not sources:
+            raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
+        hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
+        env_vars = dict(os.environ)
+        if env.kafka_bootstrap_servers:
+            env_vars["KAFKA_BOOTSTRAP_SERVERS"] = env.kafka_bootstrap_servers
+        readers = [r for s in sources for r in make_readers(s, env_vars, hooks)]
     summary = RunSummary()
     with database(env) if settings.sinks.postgres else _no_database() as url:
         meter.url = url
@@ -95,6 +106,7 @@ def run_job(
             shared_dedup=shared_dedup.check if shared_dedup else None,
             max_in_flight=settings.analyzer.max_in_flight,
             alert_rules=make_rules(settings.alerts),
+            on_read=on_read,
         )
         rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
         alerts = _start_alerts(settings, url) if url is not None else None
