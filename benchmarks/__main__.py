@@ -57,6 +57,10 @@ def _targets(results: dict[str, Any], ratios: dict[str, float]) -> dict[str, boo
             t[f"{name}_429_share<0.01"] = r["http_429_share"] < 0.01
             t[f"{name}_batched_prompt_tokens_5x_fewer"] = r["single_vs_batched_tokens"] >= 5
             t[f"{name}_second_pass_calls==0"] = r["second_pass_llm_calls"] == 0
+    if "kafka_pipeline" in results:
+        t["kafka_pipeline_vs_bare_consumer>=0.5"] = (
+            results["kafka_pipeline"]["vs_bare_consumer"] >= 0.5
+        )
     if "pg_sink" in results:
         t["pg_sink_rows_per_s>=50000"] = results["pg_sink"]["rows_per_s"] >= 50_000
     return t
@@ -77,7 +81,7 @@ def main() -> None:
             for name in chosen:
                 url = (
                     ensure_database(server, f"bench_{name}")
-                    if name.startswith(("pipeline", "llm", "pg_", "notify"))
+                    if name.startswith(("pipeline", "llm", "pg_", "notify", "kafka"))
                     else None
                 )
                 results[name] = _run(name, args.n, url)
@@ -97,6 +101,8 @@ def main() -> None:
             r = results[name]
             ratios[f"{name}_steady_vs_ceiling"] = r["steady_vs_ceiling"]
             ratios[f"{name}_single_vs_batched_prompt_tokens"] = r["single_vs_batched_tokens"]
+    if "kafka_pipeline" in results:
+        ratios["kafka_pipeline_vs_bare_consumer"] = results["kafka_pipeline"]["vs_bare_consumer"]
     targets = _targets(results, ratios)
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

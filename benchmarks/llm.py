@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from benchmarks.remote_fake import remote_fake
 from chirpflow.settings import Environment, settings_from_dict
 from connectors.embedded.redis import EmbeddedRedis
 from connectors.sources.synthetic import SyntheticTweets
@@ -89,8 +90,7 @@ def _tokens_per_tweet(url: str, batch: int, n: int = 200) -> float:
 def llm_scenario(latency: float, n: int, db_url: str) -> dict[str, Any]:
     ceiling_rpm = RPM * 100 / 60
     with tempfile.TemporaryDirectory() as home, EmbeddedRedis() as redis_url:
-        fake = FakeLLM(latency_s=latency, rpm=RPM, tpm=TPM)
-        with running(fake) as (fake, url):
+        with remote_fake(latency_s=latency, rpm=RPM, tpm=TPM) as (fake, url):
             env = Environment(db_url, redis_url, None, "sk-test", url, Path(home))
             started = time.perf_counter()
             summary = run_job(_config(latency), env, limit=n, recovery=False, live=False)
@@ -139,4 +139,4 @@ def llm_2s(n: int, url: str | None) -> dict[str, Any]:
 
 def llm_15s(n: int, url: str | None) -> dict[str, Any]:
     assert url
-    return llm_scenario(15.0, min(n, 52_000), url)
+    return llm_scenario(15.0, min(n, 90_000), url)

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.kafka import ingest, kafka_pipeline
 from benchmarks.llm import llm_2s, llm_15s
 from benchmarks.sinks import notify, pg_sink
 from chirpflow.model import Tweet
@@ -111,6 +112,8 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "llm_2s": llm_2s,
     "llm_15s": llm_15s,
     "pg_sink": pg_sink,
+    "ingest": ingest,
+    "kafka_pipeline": kafka_pipeline,
     "notify": notify,
 }
 

@@ -1,0 +1,93 @@
+"""Kafka scenarios: ingest (fake X API -> Kafka) and Kafka -> analysis against a bare consumer."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from chirpflow.settings import Environment, settings_from_dict
+from connectors.embedded.kafka import EmbeddedKafka
+from connectors.sources.synthetic import SyntheticTweets
+from flows.ingest import run_ingest
+from flows.job import run_job
+from tests.fakes import x_server
+
+TOPIC = "bench.raw"
+
+
+def ingest(n: int, url: str | None) -> dict[str, Any]:
+    """A fake X API v2 search (100 tweets per page over HTTP) -> normalize -> Kafka."""
+    n = min(n, 50_000)
+    fake = x_server.FakeX(limit=10**9)
+    fake.store.post("bench", "benchmark tweet", n)
+    with tempfile.TemporaryDirectory() as home, EmbeddedKafka() as bootstrap, \
+            x_server.running(fake) as (fake, api):  # fmt: skip
+        os.environ["X_BEARER_TOKEN"] = fake.token
+        cfg = settings_from_dict({
+            "sources": [{"name": "x", "type": "x", "base_url": api, "searches": ["benchmark"],
+                         "backfill_pages": n // 100 + 1}],
+            "ingest": {"topic": "bench.ingest", "partitions": 1},
+        })  # fmt: skip
+        env = Environment(None, None, bootstrap, None, None, Path(home))
+        started = time.perf_counter()
+        run_ingest(cfg, env, limit=n, recovery=False)
+        elapsed = time.perf_counter() - started
+    return {"tweets": n, "seconds": elapsed, "tweets_per_s": n / elapsed,
+            "api_requests": len(fake.requests)}  # fmt: skip
+
+
+def _fill(bootstrap: str, n: int) -> None:
+    gen = SyntheticTweets(seed=9, duplicate_ratio=0.0)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+    for start in range(0, n, 10_000):
+        for p in gen.batch(start, min(10_000, n - start)):
+            while True:
+                try:
+                    producer.produce(TOPIC, key=b"bench", value=orjson.dumps(p))
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+        producer.flush(60)
+
+
+def _bare(bootstrap: str, n: int) -> float:
+    """Seconds for a plain consumer to read and decode the n messages."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bare",
+                  "enable.auto.commit": False})  # fmt: skip
+    c.assign([TopicPartition(TOPIC, 0, 0)])
+    got = 0
+    started = time.perf_counter()
+    while got < n:
+        for m in c.consume(1000, timeout=1.0):
+            if m.error() is None:
+                orjson.loads(m.value() or b"{}")
+                got += 1
+    elapsed = time.perf_counter() - started
+    c.close()
+    return elapsed
+
+
+def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
+    """The same topic read by a bare consumer and by the flow (no-op analyzer, PostgreSQL)."""
+    assert url
+    n = min(n, 300_000)
+    kafka = EmbeddedKafka()
+    with tempfile.TemporaryDirectory() as home, kafka as bootstrap:
+        kafka.create_topic(TOPIC, 1)
+        _fill(bootstrap, n)
+        bare_s = _bare(bootstrap, n)
+        env = Environment(url, None, bootstrap, None, None, Path(home))
+        cfg = settings_from_dict({"analyzer": {"kind": "noop"}, "sinks": {"console": False}})
+        started = time.perf_counter()
+        summary = run_job(cfg, env, source_spec=f"kafka:{TOPIC}", limit=n,
+                          recovery=False, live=False)  # fmt: skip
+        flow_s = time.perf_counter() - started
+    return {"tweets": summary.arrivals, "analyzed": summary.analyzed, "seconds": flow_s,
+            "tweets_per_s": summary.arrivals / flow_s, "bare_consumer_tweets_per_s": n / bare_s,
+            "vs_bare_consumer": (summary.arrivals / flow_s) / (n / bare_s)}  # fmt: skip
