@@ -3,7 +3,9 @@
 Each limit is a sliding 60-second window kept as a sorted set (member =
 unique id and amount, score = time) plus its running total; one Lua script
 expires, checks and takes atomically, or answers how long to wait. A pause
-learnt from provider headers is shared too.
+learnt from provider headers is shared too, and so is the pacing: requests
+go out at most at twice the average rate (see ``operators.llm.rate_limit``
+for why a whole minute's allowance must not leave in one burst).
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local blocked = tonumber(redis.call('GET', KEYS[1]) or '0')
 local wait = math.max(0, blocked - now)
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 2) / 2
+local pace = KEYS[#KEYS]
+local gap = tonumber(ARGV[2 + 2 * n + 2])
+if gap > 0 then
+    local last = tonumber(redis.call('GET', pace) or '0')
+    wait = math.max(wait, last + gap - now)
+end
 for w = 1, n do
     local set, sum = KEYS[2 * w], KEYS[2 * w + 1]
     local limit = tonumber(ARGV[2 + 2 * w - 1])
@@ -58,6 +66,7 @@ for w = 1, n do
     redis.call('EXPIRE', set, window * 2)
     redis.call('EXPIRE', sum, window * 2)
 end
+if gap > 0 then redis.call('SET', pace, now, 'EX', math.ceil(window)) end
 return '0'
 """
 
@@ -72,6 +81,8 @@ class RedisLimiter:
         self._take = self._client.register_script(_TAKE)
         base = f"chirpflow:rate:{name}"
         self._blocked = f"{base}:blocked"
+        self._pace = f"{base}:last_send"
+        self.min_gap = 30.0 / rpm if rpm else 0.0
         self.windows: list[tuple[str, float]] = []
         if rpm:
             self.windows.append((f"{base}:requests", float(rpm)))
@@ -85,7 +96,8 @@ class RedisLimiter:
         for key, limit in self.windows:
             keys += [key, f"{key}:sum"]
             args += [limit, 1 if key.endswith(":requests") else tokens]
-        args.append(uuid.uuid4().hex)
+        keys.append(self._pace)
+        args += [uuid.uuid4().hex, self.min_gap]
         return float(self._take(keys=keys, args=args))
 
     async def acquire(self, tokens: int) -> float:

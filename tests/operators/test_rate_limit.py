@@ -69,11 +69,14 @@ def test_redis_windows_are_shared_between_processes(redis_url: str) -> None:
     a = RedisLimiter(redis_url, rpm=3, tpm=100, name="m")
     b = RedisLimiter(redis_url, rpm=3, tpm=100, name="m")
     t = time.time()
-    assert [a.try_take(10, t), b.try_take(10, t + 1), a.try_take(10, t + 2)] == [0.0] * 3
-    # the first request leaves the window at t + WINDOW_S
-    assert b.try_take(10, t + 3) == pytest.approx(WINDOW_S - 3)
+    # paced: at most twice the average rate, 3 rpm -> one request per 10 s
+    assert a.try_take(10, t) == 0.0
+    assert b.try_take(10, t + 1) == pytest.approx(9.0)
+    assert [b.try_take(10, t + 10), a.try_take(10, t + 20)] == [0.0] * 2
+    # the window is full; the first request leaves it at t + WINDOW_S
+    assert b.try_take(10, t + 30) == pytest.approx(WINDOW_S - 30)
     assert a.try_take(10, t + WINDOW_S + 0.5) == 0.0
-    assert a.try_take(90, t + WINDOW_S + 1) > 0  # tokens: 30 in the window + 90 > 100
+    assert a.try_take(90, t + WINDOW_S + 11) > 0  # tokens: 20 in the window + 90 > 100
     other = RedisLimiter(redis_url, rpm=3, tpm=None, name="other-model")
     assert asyncio.run(other.acquire(1)) == 0.0
     other.observe({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "30s"})
