@@ -1,4 +1,4 @@
-"""Idempotent batched writes of outcomes: one transaction, one COPY per table.
+"""Idempotent batched writes of outcomes: one COPY per table, two connections at once.
 
 Rows are copied into temporary staging tables, then moved with
 ``INSERT ... SELECT ... ON CONFLICT`` on each table's natural key, so a
@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -221,44 +222,71 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
     return rows
 
 
+# Tables are written in two groups on two connections at once: while one
+# connection's merge runs in PostgreSQL (GIL released), the other's rows are
+# encoded in Python. Each group is its own transaction; write() returns only
+# when both have committed, and every statement is an idempotent upsert, so a
+# crash between the two commits is repaired by the replay that follows.
+_GROUPS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("tweets", "duplicates", "dead_letters", "progress"),
+    ("analyses", "chunks", "notifications"),
+)
+
+
 class PostgresWriter:
     """Writes batches of outcomes; safe to call again with the same batch."""
 
-    def __init__(self, url: str, *, max_outage_s: float = 600.0, max_backoff_s: float = 30.0):
+    def __init__(
+        self, url: str, *, max_outage_s: float = 600.0, max_backoff_s: float = 30.0,
+        parallel: bool = True,
+    ) -> None:  # fmt: skip
         self._url = url
-        self._conn: psycopg.Connection | None = None
+        self._conns: list[psycopg.Connection | None] = [None, None]
         self.max_outage_s = max_outage_s
         self.max_backoff_s = max_backoff_s
         self.rows_written = 0
         self.retries = 0
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="pg-writer") if parallel else None
 
-    def _connect(self) -> psycopg.Connection:
-        if self._conn is None or self._conn.closed:
+    def _connect(self, slot: int) -> psycopg.Connection:
+        conn = self._conns[slot]
+        if conn is None or conn.closed:
             conn = psycopg.connect(self._url, autocommit=False)
             conn.execute(_STAGING.encode())
             conn.commit()
-            self._conn = conn
-        return self._conn
+            self._conns[slot] = conn
+        return conn
 
     def write(self, outcomes: Sequence[Outcome], resolved: Sequence[str] = ()) -> int:
-        """Store ``outcomes`` in one transaction; returns the rows staged.
+        """Store ``outcomes``; returns the rows staged.
 
         ``resolved``: origins of dead letters that these outcomes replace
-        (a re-drive), deleted in the same transaction.
+        (a re-drive), deleted in the same transaction as the analyses.
         """
         rows = flatten(outcomes)
         rows.resolved = list(resolved)
         if not rows.count() and not rows.progress and not rows.resolved:
             return 0
+        if self._pool is None:
+            self._retrying(0, rows, _GROUPS[0] + _GROUPS[1])
+        else:
+            second = self._pool.submit(self._retrying, 1, rows, _GROUPS[1])
+            try:
+                self._retrying(0, rows, _GROUPS[0])
+            finally:
+                second.result()  # wait for it, and raise its error if it failed
+        self.rows_written += rows.count()
+        return rows.count()
+
+    def _retrying(self, slot: int, rows: Rows, tables: tuple[str, ...]) -> None:
         started = time.monotonic()
         attempt = 0
         while True:
             try:
-                self._write_rows(rows)
-                self.rows_written += rows.count()
-                return rows.count()
+                self._write_rows(slot, rows, tables)
+                return
             except psycopg.OperationalError as err:
-                self._drop_connection()
+                self._drop_connection(slot)
                 attempt += 1
                 self.retries += 1
                 waited = time.monotonic() - started
@@ -269,18 +297,20 @@ class PostgresWriter:
                 log.warning("postgres write failed (%s); retry %d in %.1fs", reason, attempt, delay)
                 time.sleep(delay)
 
-    def _write_rows(self, rows: Rows) -> None:
-        conn = self._connect()
+    def _write_rows(self, slot: int, rows: Rows, tables: tuple[str, ...]) -> None:
+        conn = self._connect(slot)
+        data_of = {
+            "tweets": rows.tweets,
+            "analyses": rows.analyses,
+            "chunks": rows.chunks,
+            "duplicates": rows.duplicates,
+            "dead_letters": rows.dead_letters,
+            "progress": [(s, lo, hi) for s, (lo, hi) in rows.progress.items()],
+            "notifications": rows.notifications,
+        }
         with conn.transaction(), conn.cursor() as cur:
-            for table, data in (
-                ("tweets", rows.tweets),
-                ("analyses", rows.analyses),
-                ("chunks", rows.chunks),
-                ("duplicates", rows.duplicates),
-                ("dead_letters", rows.dead_letters),
-                ("progress", [(s, lo, hi) for s, (lo, hi) in rows.progress.items()]),
-                ("notifications", rows.notifications),
-            ):
+            for table in tables:
+                data = data_of[table]
                 if not data:
                     continue
                 query = f"COPY stage_{table} ({_cols(table)}) FROM STDIN (FORMAT BINARY)"
@@ -289,16 +319,18 @@ class PostgresWriter:
                     for row in data:
                         copy.write_row(row)
                 cur.execute(_MERGE[table].encode())
-            if rows.resolved:
+            if rows.resolved and "analyses" in tables:
                 cur.execute("DELETE FROM dead_letters WHERE origin = ANY(%s)", (rows.resolved,))
 
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
+    def _drop_connection(self, slot: int) -> None:
+        conn = self._conns[slot]
+        if conn is not None:
             with contextlib.suppress(Exception):
-                self._conn.close()
-        self._conn = None
+                conn.close()
+        self._conns[slot] = None
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for slot in (0, 1):
+            self._drop_connection(slot)
