@@ -22,8 +22,13 @@ class RateLimiter(Protocol):
         """Wait for room for one request of ``tokens``; returns the seconds waited."""
         ...
 
-    def observe(self, headers: Any) -> None:
-        """Correct the buckets from a response's rate-limit headers."""
+    def observe(self, headers: Any, age_s: float = 0.0) -> None:
+        """Correct the buckets from a response's rate-limit headers.
+
+        ``age_s``: seconds since the request was sent. The provider wrote the
+        headers when it took the request, so a reset it announced is that
+        much closer by the time a slow answer arrives.
+        """
         ...
 
 

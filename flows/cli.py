@@ -15,6 +15,7 @@ import click
 import orjson
 
 from chirpflow.errors import ChirpflowError
+from chirpflow.logs import redact, secret_values, setup_logging
 from chirpflow.settings import Environment, Settings, load_settings
 from connectors.kafka.offsets import parse_offsets
 
@@ -33,7 +34,7 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except ChirpflowError as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(f"error: {redact(str(err), secret_values())}", err=True)
             sys.exit(2)
 
     return wrapper
@@ -41,7 +42,15 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="CHIRPFLOW_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line (also CHIRPFLOW_LOG_FORMAT).",
+)
+def main(verbose: int, log_format: str) -> None:
     """chirpflow: watch tweets, analyse every one, store and alert.
 
     \b
@@ -53,10 +62,7 @@ def main(verbose: int) -> None:
     PostgreSQL under $CHIRPFLOW_HOME, default ./.chirpflow), REDIS_URL,
     KAFKA_BOOTSTRAP_SERVERS, OPENAI_API_KEY, OPENAI_BASE_URL.
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(max(logging.WARNING - 10 * verbose, logging.DEBUG), log_format)
 
 
 @main.command()
@@ -94,6 +100,12 @@ def main(verbose: int) -> None:
     help="Forget saved source positions and dedup state before starting.",
 )
 @click.option("--quiet", is_flag=True, help="No live summary line.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    envvar="CHIRPFLOW_METRICS_PORT",
+    help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
+)
 @_fail_cleanly
 def run(
     config: str | None,
@@ -105,6 +117,7 @@ def run(
     no_recovery: bool,
     reset_recovery: bool,
     quiet: bool,
+    metrics_port: int | None,
 ) -> None:
     """Run the analysis job: sources -> dedup -> chunks -> analyzer -> PostgreSQL.
 
@@ -129,6 +142,7 @@ def run(
         recovery=not no_recovery,
         reset_recovery=reset_recovery,
         live=not quiet,
+        metrics_port=metrics_port,
     )
 
 
@@ -376,8 +390,37 @@ def config_check(path: str | None) -> None:
         "settings": settings.model_dump(mode="json"),
         "environment": env.redacted(),
     }
-    click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
+    click.echo(redact(text, secret_values()))
     click.echo("configuration OK", err=True)
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+def doctor(config: str | None) -> None:
+    """Check the configuration and every service it uses, one line per check.
+
+    Connects to PostgreSQL, Redis and Kafka when configured, asks the LLM
+    API for its models, confirms tweet API keys are set and their hosts
+    answer (no billed call), and asks Discord and Telegram about the
+    configured webhook or bot. Exits 1 if any check fails.
+    """
+    from flows.checks import all_checks, run_checks
+
+    secrets = secret_values()
+    try:
+        settings = _settings(config)
+    except ChirpflowError as err:
+        click.echo(f"FAIL config: {redact(str(err), secrets)}")
+        sys.exit(1)
+    click.echo(f"ok   config: {config or '(defaults)'}")
+    results = run_checks(all_checks(settings, Environment.from_env()))
+    for name, ok, detail in results:
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {name}: {redact(detail, secrets)}")
+    failed = [name for name, ok, _ in results if not ok]
+    if failed:
+        click.echo(f"{len(failed)} check(s) failed", err=True)
+        sys.exit(1)
 
 
 @main.group()

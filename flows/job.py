@@ -29,6 +29,8 @@ from flows.build import (
     source_override,
     with_rate,
 )
+from flows.checks import service_checks
+from flows.ops_server import OpsServer
 from flows.runner import graceful_interrupt, recovery_config, run_dataflow
 from flows.services import database
 from flows.summary import RunSummary, SummaryPrinter, SummaryWriter
@@ -50,6 +52,7 @@ def run_job(
     live: bool = True,
     readers: list[RecordReader] | None = None,
     on_read: Callable[[str, int], None] | None = None,
+    metrics_port: int | None = None,
 ) -> RunSummary:
     """Run the analysis job to completion; returns the run's summary.
 
@@ -70,6 +73,11 @@ def run_job(
     with database(env) if settings.sinks.postgres else _no_database() as url:
         meter.url = url
         flusher = UsageFlusher(meter)
+        ops = (
+            OpsServer(metrics_port, checks=service_checks(env, url))
+            if metrics_port is not None
+            else None
+        )
         writers: list[tuple[str, WriterFactory]] = []
         if url is not None:
             db_url = url
@@ -127,6 +135,8 @@ def run_job(
             if printer:
                 printer.stop()
             flusher.stop()
+            if ops:
+                ops.stop()
             if alerts:
                 alerts.stop()
     return summary

@@ -109,8 +109,8 @@ class RedisLimiter:
             await asyncio.sleep(delay)
             waited += delay
 
-    def observe(self, headers: Any) -> None:
-        pause = block_for(headers)
+    def observe(self, headers: Any, age_s: float = 0.0) -> None:
+        pause = block_for(headers) - age_s
         if pause > 0:
             until = time.time() + pause
             current = float(self._client.get(self._blocked) or 0)

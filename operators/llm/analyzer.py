@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,11 +226,12 @@ class LLMAnalyzer:
             if self.limiter is not None:
                 metrics.LLM_RATE_WAIT.inc(await self.limiter.acquire(estimate))
             metrics.LLM_IN_FLIGHT.inc()
+            sent = time.monotonic()
             try:
                 raw = await self._client.chat.completions.with_raw_response.create(**request)
                 completion = raw.parse()
                 if self.limiter is not None:
-                    self.limiter.observe(raw.headers)
+                    self.limiter.observe(raw.headers, time.monotonic() - sent)
                 self.circuit_open = False
                 metrics.LLM_CIRCUIT_OPEN.set(0)
                 call = self._read(completion)
@@ -241,7 +243,7 @@ class LLMAnalyzer:
                 if status == 429:
                     metrics.LLM_RATE_LIMITED.labels(code or "none").inc()
                     if self.limiter is not None:
-                        self.limiter.observe(headers)
+                        self.limiter.observe(headers, time.monotonic() - sent)
             except (openai.APITimeoutError, openai.APIConnectionError) as err:
                 status, code, headers, message = None, None, None, type(err).__name__
             finally:

@@ -89,7 +89,7 @@ class LocalLimiter:
                 await asyncio.sleep(delay)
                 waited += delay
 
-    def observe(self, headers: Any) -> None:
-        pause = block_for(headers)
+    def observe(self, headers: Any, age_s: float = 0.0) -> None:
+        pause = block_for(headers) - age_s
         if pause > 0:
             self.blocked_until = max(self.blocked_until, time.monotonic() + pause)

@@ -35,6 +35,11 @@ class FakeDiscord:
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
+        if method == "GET":  # the webhook object, as Discord answers with a valid token
+            if self.deleted or not path.startswith("/api/webhooks/"):
+                return 404, {"message": "Unknown Webhook", "code": 10015}, {}
+            parts = path.split("?")[0].split("/")
+            return 200, {"type": 1, "id": parts[3], "name": "chirpflow", "channel_id": "1"}, {}
         status, out, extra = self._handle(path, body)
         self.statuses.append(status)
         return status, out, extra

@@ -100,6 +100,11 @@ class FakeTelegram:
         return code, out
 
     def _handle(self, path: str, body: Any) -> tuple[int, Any]:
+        if path == f"/bot{self.token}/getMe":
+            return 200, {"ok": True, "result": {"id": 7, "is_bot": True, "first_name": "chirpflow",
+                                                "username": "chirpflow_bot"}}  # fmt: skip
+        if path.endswith("/getMe"):
+            return self._error(401, "Unauthorized")
         if path != f"/bot{self.token}/sendMessage":
             return self._error(404, "Not Found")
         chat = str(body.get("chat_id"))

@@ -81,3 +81,14 @@ def test_redis_windows_are_shared_between_processes(redis_url: str) -> None:
     assert asyncio.run(other.acquire(1)) == 0.0
     other.observe({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "30s"})
     assert other.try_take(1) > 25
+
+
+def test_a_reset_announced_by_a_slow_answer_is_counted_from_the_send() -> None:
+    headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "30s"}
+    fresh, stale = LocalLimiter(rpm=None, tpm=None), LocalLimiter(rpm=None, tpm=None)
+    fresh.observe(headers)
+    stale.observe(headers, age_s=15.0)  # the answer took 15 s: the reset is 15 s closer
+    assert fresh.blocked_until - stale.blocked_until == pytest.approx(15.0, abs=0.05)
+    gone = LocalLimiter(rpm=None, tpm=None)
+    gone.observe(headers, age_s=45.0)  # already past: no pause at all
+    assert gone.blocked_until == 0.0
