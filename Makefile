@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench lint typecheck check clean install
+.PHONY: run test bench lint typecheck check clean install lock
 
 install: $(STAMP)
 
@@ -38,3 +38,9 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) .chirpflow .pytest_cache .mypy_cache .ruff_cache
+
+lock:
+	rm -rf /tmp/chirpflow-lock && $(PYTHON) -m venv /tmp/chirpflow-lock
+	/tmp/chirpflow-lock/bin/pip install --quiet .
+	(echo "# Runtime dependencies of chirpflow, pinned (regenerate: make lock)."; \
+	 /tmp/chirpflow-lock/bin/pip freeze --exclude-editable | grep -v '^chirpflow') > requirements.lock
