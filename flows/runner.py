@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import threading
@@ -15,6 +16,8 @@ from types import FrameType
 from bytewax.dataflow import Dataflow
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
+
+from flows.cluster import cluster_place
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +61,18 @@ def run_dataflow(
     snapshot_interval: timedelta = timedelta(seconds=10),
     recovery: RecoveryConfig | None = None,
 ) -> None:
-    """Execute ``flow`` with ``workers`` threads until every source ends."""
+    """Execute ``flow`` with ``workers`` threads until every source ends.
+
+    In a cluster (see :mod:`flows.cluster`) this process joins its peers.
+    """
+    place = cluster_place(os.environ)
+    if place.addresses:
+        log.info("cluster process %s of %d", place.process_id, place.size)
     cli_main(
         flow,
         workers_per_process=workers,
+        process_id=place.process_id if place.addresses else None,
+        addresses=place.addresses,
         epoch_interval=snapshot_interval,
         recovery_config=recovery,
     )
