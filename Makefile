@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench lint typecheck check clean install lock
+.PHONY: run test bench lint typecheck check clean install lock tools
 
 install: $(STAMP)
 
@@ -21,8 +21,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/chirpflow run $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/python -m pytest $(ARGS)
+
+# promtool (Debian's prometheus package) checks the alert rules in the tests.
+tools:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing promtool (Debian package prometheus)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null; } || \
+	  { echo "could not install promtool: apt-get install prometheus"; exit 1; }; }
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)

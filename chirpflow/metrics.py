@@ -78,3 +78,16 @@ SOURCE_COST = Counter(
 SOURCES_STOPPED = Gauge(
     "chirpflow_sources_stopped", "Watched items stopped by a fatal API error (bad key, credits)"
 )
+PENDING_TWEETS = Gauge(
+    "chirpflow_pending_tweets", "Tweets waiting in open chunks (not yet sent for analysis)"
+)
+PENDING_CHUNKS = Gauge("chirpflow_pending_chunks", "Chunks submitted for analysis, not finished")
+KAFKA_LAG = Gauge(
+    "chirpflow_kafka_lag_messages", "Messages behind the end of a Kafka partition",
+    ["topic", "partition"],
+)  # fmt: skip
+SOURCE_REMAINING = Gauge(
+    "chirpflow_source_rate_limit_remaining",
+    "Requests left in the tweet API's current rate-limit window (from its headers)",
+    ["provider"],
+)

@@ -31,6 +31,8 @@ class UsageMeter:
         metrics.SOURCE_REQUESTS.labels(u.provider).inc(u.requests)
         metrics.SOURCE_TWEETS.labels(u.provider).inc(u.tweets)
         metrics.SOURCE_COST.labels(u.provider).inc(u.cost_usd)
+        if u.remaining is not None:
+            metrics.SOURCE_REMAINING.labels(u.provider).set(u.remaining)
         with self._lock:
             for acc in (self._pending[(u.provider, u.source)], self.totals[u.provider]):
                 acc[0] += u.requests

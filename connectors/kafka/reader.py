@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from chirpflow import metrics
 from chirpflow.model import RawRecord, make_origin
 from connectors.sources.reader import ReadResult
 
@@ -81,9 +82,20 @@ class KafkaPartitionReader:
                                      msg.value() or b"", now, watch))  # fmt: skip
             position = offset + 1
         self._assigned_at = position
+        self._report_lag(consumer, position)
         if not records:
             return ReadResult([], position, wait_until=now + IDLE)
         return ReadResult(records, position)
+
+    def _report_lag(self, consumer: Consumer, position: int) -> None:
+        try:
+            _, high = consumer.get_watermark_offsets(
+                TopicPartition(self.topic, self.partition), cached=True
+            )
+        except Exception:  # no fetch yet: nothing known
+            return
+        if high is not None and high >= 0:
+            metrics.KAFKA_LAG.labels(self.topic, str(self.partition)).set(max(0, high - position))
 
     def close(self) -> None:
         if self._consumer is not None:

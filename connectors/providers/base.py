@@ -40,6 +40,7 @@ class Page:
     cost_usd: float = 0.0
     errors: list[str] = field(default_factory=list)  # partial errors of a 200 answer
     pause_until: datetime | None = None  # the provider said: no quota left before this
+    remaining: int | None = None  # requests left in the current rate-limit window
 
 
 class ErrorKind(StrEnum):

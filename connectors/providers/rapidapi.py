@@ -93,6 +93,9 @@ class RapidApiProvider:
             next_cursor=str(nxt) if nxt and tweets else None,
             cost_usd=self.pricing.cost(len(tweets)),
             pause_until=pause,
+            remaining=int(left)
+            if (left := resp.headers.get("x-ratelimit-requests-remaining", "")).isdigit()
+            else None,
         )
 
     def close(self) -> None:

@@ -120,6 +120,7 @@ class XApiProvider:
             cost_usd=self.pricing.cost(len(tweets)),
             errors=errors,
             pause_until=pause,
+            remaining=_int(resp.headers.get("x-rate-limit-remaining")),
         )
 
     def close(self) -> None:
@@ -140,3 +141,7 @@ def _problem(data: Any) -> str:
         if parts:
             return ": ".join(parts)
     return http.message(data)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None

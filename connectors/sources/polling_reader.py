@@ -45,6 +45,7 @@ class Usage:
     requests: int
     tweets: int
     cost_usd: float
+    remaining: int | None = None
 
 
 class PollingReader:
@@ -186,7 +187,8 @@ class PollingReader:
         for e in page.errors:
             log.warning("%s: partial error: %s", self._stream, e)
         if self.on_usage is not None:
-            self.on_usage(Usage(self.provider.name, self.source, 1, len(fresh), page.cost_usd))
+            self.on_usage(Usage(self.provider.name, self.source, 1, len(fresh), page.cost_usd,
+                                page.remaining))  # fmt: skip
         if page.pause_until is not None:
             self._sleep_until(page.pause_until)
         reached = since_id is not None and len(fresh) < len(page.tweets)

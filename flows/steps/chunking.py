@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from bytewax.operators import StatefulBatchLogic
 
+from chirpflow import metrics
 from chirpflow.model import Chunk, DeadLetter, Duplicate, Tweet
 from operators.chunking import ChunkBuffer
 
@@ -43,6 +44,7 @@ class ChunkLogic(StatefulBatchLogic[list[Tweet | Passing], Out, ChunkBuffer]):
         now = datetime.now(UTC)
         out: list[Out] = []
         buf = self.buf
+        before = len(buf.tweets)
         for batch in values:
             passing: list[Passing] = []
             for item in batch:
@@ -56,14 +58,19 @@ class ChunkLogic(StatefulBatchLogic[list[Tweet | Passing], Out, ChunkBuffer]):
                     out.append(chunk)
             if passing:
                 out.append(passing)
+        metrics.PENDING_TWEETS.inc(len(buf.tweets) - before)
         return out, StatefulBatchLogic.RETAIN
 
     def on_notify(self) -> tuple[list[Out], bool]:
         chunk = self.buf.flush_if_due(datetime.now(UTC))
+        if chunk:
+            metrics.PENDING_TWEETS.dec(len(chunk.tweets))
         return ([chunk] if chunk else []), StatefulBatchLogic.RETAIN
 
     def on_eof(self) -> tuple[list[Out], bool]:
         chunk = self.buf.flush(datetime.now(UTC))
+        if chunk:
+            metrics.PENDING_TWEETS.dec(len(chunk.tweets))
         return ([chunk] if chunk else []), StatefulBatchLogic.RETAIN
 
     def notify_at(self) -> datetime | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from bytewax.operators import StatefulBatchLogic
 
+from chirpflow import metrics
 from chirpflow.model import Chunk, ChunkResult, DeadLetter, Duplicate
 from operators.chunk_analysis import ChunkAnalyzer
 from operators.llm.loop import BackgroundLoop
@@ -43,6 +44,7 @@ class InFlightLogic(StatefulBatchLogic[Chunk | Passing, ChunkResult | Passing, l
     def _submit(self, chunk: Chunk) -> None:
         coro = self.analyzer.run_async(chunk)
         self.pending[asyncio.run_coroutine_threadsafe(coro, self.loop.loop)] = chunk
+        metrics.PENDING_CHUNKS.inc()
 
     def _collect(self, wait_for: Any = None) -> list[ChunkResult | Passing]:
         if wait_for is not None and self.pending:
@@ -50,6 +52,7 @@ class InFlightLogic(StatefulBatchLogic[Chunk | Passing, ChunkResult | Passing, l
         out: list[ChunkResult | Passing] = []
         for fut in [f for f in self.pending if f.done()]:
             chunk = self.pending.pop(fut)
+            metrics.PENDING_CHUNKS.dec()
             try:
                 out.append(fut.result())
             except Exception as err:  # run_async already guards the analyzer itself
