@@ -81,7 +81,7 @@ def main() -> None:
             for name in chosen:
                 url = (
                     ensure_database(server, f"bench_{name}")
-                    if name.startswith(("pipeline", "llm", "pg_", "notify", "kafka"))
+                    if name.startswith(("pipeline", "llm", "pg_", "notify", "kafka", "cluster"))
                     else None
                 )
                 results[name] = _run(name, args.n, url)
@@ -101,6 +101,8 @@ def main() -> None:
             r = results[name]
             ratios[f"{name}_steady_vs_ceiling"] = r["steady_vs_ceiling"]
             ratios[f"{name}_single_vs_batched_prompt_tokens"] = r["single_vs_batched_tokens"]
+    if "cluster" in results:
+        ratios["cluster_two_vs_one_process"] = results["cluster"]["two_vs_one"]
     if "kafka_pipeline" in results:
         ratios["kafka_pipeline_vs_bare_consumer"] = results["kafka_pipeline"]["vs_bare_consumer"]
     targets = _targets(results, ratios)

@@ -91,3 +91,72 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
     return {"tweets": summary.arrivals, "analyzed": summary.analyzed, "seconds": flow_s,
             "tweets_per_s": summary.arrivals / flow_s, "bare_consumer_tweets_per_s": n / bare_s,
             "vs_bare_consumer": (summary.arrivals / flow_s) / (n / bare_s)}  # fmt: skip
+
+
+def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home: Path) -> float:
+    """Seconds for ``processes`` chirpflow processes (one Bytewax cluster) to replay the topic."""
+    import socket
+    import subprocess
+    import sys
+
+    socks = [socket.socket() for _ in range(processes)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    addresses = ";".join(f"127.0.0.1:{s.getsockname()[1]}" for s in socks)
+    for s in socks:
+        s.close()
+    cfg = home / "bench.toml"
+    cfg.write_text("[analyzer]\nkind = 'noop'\n[sinks]\nconsole = false\n")
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CHIRPFLOW_CONFIG")}
+    base.update(DATABASE_URL=url, KAFKA_BOOTSTRAP_SERVERS=bootstrap, CHIRPFLOW_CONFIG=str(cfg))
+    procs = []
+    started = time.perf_counter()
+    for pid in range(processes):
+        env = {**base, "CHIRPFLOW_HOME": str(home / f"p{processes}-{pid}")}
+        if processes > 1:
+            env.update(CHIRPFLOW_ADDRESSES=addresses, CHIRPFLOW_PROCESS_ID=str(pid))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "replay", "--topic", topic, "--from-beginning",
+             "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        ))  # fmt: skip
+    for p in procs:
+        _, err = p.communicate(timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"replay process failed: {err[-2000:]}")
+    return time.perf_counter() - started
+
+
+def cluster(n: int, url: str | None) -> dict[str, Any]:
+    """Kafka (4 partitions) -> analysis (no-op) -> PostgreSQL with 1 and with 2 processes."""
+    assert url
+    import psycopg
+
+    n = min(n, 400_000)
+    kafka = EmbeddedKafka()
+    with tempfile.TemporaryDirectory() as home, kafka as bootstrap:
+        kafka.create_topic("bench.cluster", 4)
+        gen = SyntheticTweets(seed=11, duplicate_ratio=0.0)
+        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+        for start in range(0, n, 10_000):
+            for i, p in enumerate(gen.batch(start, min(10_000, n - start))):
+                while True:
+                    try:
+                        producer.produce("bench.cluster", key=str(i % 64).encode(),
+                                         value=orjson.dumps(p))  # fmt: skip
+                        break
+                    except BufferError:
+                        producer.poll(0.1)
+            producer.flush(60)
+        from connectors.postgres.migrate import migrate
+
+        migrate(url)
+        times = {}
+        for processes in (1, 2):
+            with psycopg.connect(url, autocommit=True) as conn:  # a fresh store per run
+                conn.execute("TRUNCATE tweets, analyses, chunks, duplicates, dead_letters,"
+                             " source_progress")  # fmt: skip
+            times[processes] = _replay_processes(bootstrap, url, "bench.cluster", processes,
+                                                 Path(home))  # fmt: skip
+    one, two = n / times[1], n / times[2]
+    return {"tweets": n, "tweets_per_s": two, "one_process_tweets_per_s": one,
+            "two_processes_tweets_per_s": two, "two_vs_one": two / one}  # fmt: skip

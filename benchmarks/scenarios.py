@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks.kafka import ingest, kafka_pipeline
+from benchmarks.kafka import cluster, ingest, kafka_pipeline
 from benchmarks.llm import llm_2s, llm_15s
 from benchmarks.sinks import notify, pg_sink
 from chirpflow.model import Tweet
@@ -114,6 +114,7 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "pg_sink": pg_sink,
     "ingest": ingest,
     "kafka_pipeline": kafka_pipeline,
+    "cluster": cluster,
     "notify": notify,
 }
 
