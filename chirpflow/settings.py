@@ -106,6 +106,7 @@ class SourceSettings(_Section):
     rules: list[StreamRule] = Field(default_factory=list)
     # kafka
     topic: str | None = None
+    stop_at_end: bool = False  # read up to the end as it is at start, then finish (backfills)
 
     @model_validator(mode="after")
     def _check_type_keys(self) -> SourceSettings:

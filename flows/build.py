@@ -146,7 +146,7 @@ def make_readers(
         bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
             raise ConfigError(f"sources[{src.name}] (type kafka) needs KAFKA_BOOTSTRAP_SERVERS")
-        return kafka_readers(src.name, bootstrap, src.topic)
+        return kafka_readers(src.name, bootstrap, src.topic, to_end=src.stop_at_end)
     if src.type == "x_stream":
         rules = {r.tag: r.value for r in src.rules}
         reader = XStreamReader(src.name, api_key(src, env), rules, src.base_url or x_api.BASE_URL,
@@ -158,13 +158,19 @@ def make_readers(
 def kafka_readers(
     source: str, bootstrap: str, topic: str,
     ranges: dict[int, tuple[int, int | None]] | None = None,
+    to_end: bool = False,
 ) -> list[RecordReader]:  # fmt: skip
-    """One reader per partition; ``ranges`` (start, end) for a replay, else from the start."""
+    """One reader per partition; ``ranges`` (start, end) for a replay, else from the start
+    (to the end as it is now with ``to_end``, else tailing)."""
     c = offsets.consumer(bootstrap)
     try:
         parts = offsets.partitions(c, topic)
         if ranges is None:
-            ranges = {p: (offsets.watermarks(c, topic, p)[0], None) for p in parts}
+            ranges = {
+                p: (offsets.watermarks(c, topic, p)[0],
+                    offsets.end_offset(c, topic, p) if to_end else None)
+                for p in parts
+            }  # fmt: skip
     finally:
         c.close()
     return [KafkaPartitionReader(source, bootstrap, topic, p, start, end)

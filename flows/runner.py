@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,12 +24,25 @@ log = logging.getLogger(__name__)
 
 
 def recovery_config(directory: Path, partitions: int = 1, reset: bool = False) -> RecoveryConfig:
-    """The recovery store in ``directory``, created (or reset) as needed."""
+    """The recovery store in ``directory``, created (or reset) as needed.
+
+    In a cluster every process keeps its own directory (a volume per pod) and
+    holds one partition of a set of one per process: process ``i`` keeps
+    ``part-i``. Bytewax finds the partitions across the cluster and refuses
+    to resume from an incomplete or inconsistent set.
+    """
     if reset and directory.exists():
         shutil.rmtree(directory)
     if not any(directory.glob("part-*.sqlite3")):
         directory.mkdir(parents=True, exist_ok=True)
-        init_db_dir(directory, partitions)
+        place = cluster_place(os.environ)
+        if place.addresses and place.process_id is not None:
+            with tempfile.TemporaryDirectory(dir=directory) as tmp:
+                init_db_dir(Path(tmp), place.size)
+                name = f"part-{place.process_id}.sqlite3"
+                shutil.move(str(Path(tmp) / name), str(directory / name))
+        else:
+            init_db_dir(directory, partitions)
     return RecoveryConfig(str(directory))
 
 
