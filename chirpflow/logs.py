@@ -13,6 +13,7 @@ import re
 import sys
 import traceback
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,9 @@ SECRET_VARS = (
 )  # fmt: skip
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]*:)[^@\s]+@")
 _EXTRA_KEYS = ("chunk_id", "job_id", "source", "stream", "channel")
+# The chunk (or job) being worked on in this thread or task; JSON logs carry it.
+CHUNK_ID: ContextVar[str | None] = ContextVar("chunk_id", default=None)
+JOB_ID: ContextVar[str | None] = ContextVar("job_id", default=None)
 
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
@@ -66,6 +70,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for var, key in ((CHUNK_ID, "chunk_id"), (JOB_ID, "job_id")):
+            value = var.get()
+            if value is not None:
+                doc[key] = value
         for key in _EXTRA_KEYS:
             if hasattr(record, key):
                 doc[key] = getattr(record, key)

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from datetime import UTC, datetime
 
+from chirpflow.logs import CHUNK_ID
 from chirpflow.model import (
     Chunk,
     ChunkAnalysis,
@@ -52,11 +53,16 @@ class ChunkAnalyzer:
 
     def run(self, chunk: Chunk) -> ChunkResult:
         """Analyse ``chunk`` on this thread."""
-        plan = self._plan(chunk)
-        return self._finish(chunk, plan, self._analyze(list(plan.todo.values())))
+        token = CHUNK_ID.set(chunk.chunk_id)
+        try:
+            plan = self._plan(chunk)
+            return self._finish(chunk, plan, self._analyze(list(plan.todo.values())))
+        finally:
+            CHUNK_ID.reset(token)
 
     async def run_async(self, chunk: Chunk) -> ChunkResult:
         """Analyse ``chunk`` on an event loop (async analyzers never block it)."""
+        CHUNK_ID.set(chunk.chunk_id)  # this task's context only
         plan = self._plan(chunk)
         tweets = list(plan.todo.values())
         analyze_async = getattr(self.analyzer, "analyze_async", None)

@@ -133,5 +133,7 @@ def test_secrets_never_appear_in_logs_errors_metrics_or_config_output(
     assert "/bot****/sendMessage" in everything  # the request was logged, its token masked
     for value in [*SECRETS.values(), "pg-SECRET-pw"]:
         assert value not in everything
-    json_lines = [ln for ln in outputs[2].splitlines() if ln.startswith("{")]
-    assert json_lines and all("level" in orjson.loads(ln) for ln in json_lines)
+    json_lines = [orjson.loads(ln) for ln in outputs[2].splitlines() if ln.startswith("{")]
+    assert json_lines and all("level" in doc for doc in json_lines)
+    # lines logged while a chunk is analysed say which chunk
+    assert any(doc.get("chunk_id", "").startswith("s#") for doc in json_lines)
