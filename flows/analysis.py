@@ -119,7 +119,7 @@ def build_analysis_flow(
     else:
         outcomes = op.map("analyze", chunked, partial(_analyze, analyzer, alert_rules))
     for name, factory in writers:
-        op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory)))
+        op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory, name)))
     return AnalysisFlow(flow=flow, source=source, stop=stop)
 
 
@@ -150,8 +150,9 @@ def _shared(
 class _Flattening:
     """Hands a writer plain outcomes: pass-through lists are expanded."""
 
-    def __init__(self, writer: BatchWriter[Outcome]) -> None:
+    def __init__(self, writer: BatchWriter[Outcome], name: str) -> None:
         self.writer = writer
+        self.name = name
 
     def write(self, items: list[Outcome | list[Duplicate | DeadLetter]]) -> None:
         flat: list[Outcome] = []
@@ -160,14 +161,21 @@ class _Flattening:
                 flat.extend(item)
             else:
                 flat.append(item)
-        self.writer.write(flat)
+        started = time.perf_counter()
+        try:
+            self.writer.write(flat)
+        except Exception:
+            metrics.SINK_ERRORS.labels(self.name).inc()
+            raise
+        metrics.SINK_LATENCY.labels(self.name).observe(time.perf_counter() - started)
+        metrics.SINK_ROWS.labels(self.name).inc(len(flat))
 
     def close(self) -> None:
         self.writer.close()
 
 
-def _one_writer(factory: WriterFactory, part: str) -> _Flattening:
-    return _Flattening(factory(int(part), 1))
+def _one_writer(factory: WriterFactory, name: str, part: str) -> _Flattening:
+    return _Flattening(factory(int(part), 1), name)
 
 
 def _analyze(

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from datetime import UTC, datetime
 
+from chirpflow import metrics
 from chirpflow.logs import CHUNK_ID
 from chirpflow.model import (
     Chunk,
@@ -86,6 +87,9 @@ class ChunkAnalyzer:
     def _plan(self, chunk: Chunk) -> _Plan:
         keys = [text_key(t.text, self.analyzer.version) for t in chunk.tweets]
         cached = self.cache.get_many(set(keys)) if self.cache is not None else {}
+        if self.cache is not None:
+            metrics.CACHE_LOOKUPS.inc(len(keys))
+            metrics.CACHE_HITS.inc(sum(1 for k in keys if k in cached))
         todo: dict[str, Tweet] = {}
         for key, tweet in zip(keys, chunk.tweets, strict=True):
             if key not in cached and key not in todo:

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from chirpflow import metrics
 from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome, Tweet, split_origin
 from connectors.notify.outbox import insert_rows
 
@@ -286,6 +287,7 @@ class PostgresWriter:
                 self._write_rows(slot, rows, tables)
                 return
             except psycopg.OperationalError as err:
+                metrics.SINK_ERRORS.labels("postgres").inc()
                 self._drop_connection(slot)
                 attempt += 1
                 self.retries += 1

@@ -68,6 +68,14 @@ def test_a_running_job_serves_metrics_health_and_readiness(base_env: dict[str, s
         assert 'chirpflow_tweets_in_total{source="synthetic"}' in text
         assert "chirpflow_up 1.0" in text
         assert "chirpflow_analyzer_latency_seconds_bucket" in text
+
+        def value(series: str) -> float:
+            line = next(ln for ln in text.splitlines() if ln.startswith(series + " "))
+            return float(line.split()[-1])
+
+        assert value('chirpflow_sink_rows_total{sink="postgres"}') > 0
+        assert value('chirpflow_sink_write_seconds_count{sink="postgres"}') > 0
+        assert value("chirpflow_cache_lookups_total") > 0
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
