@@ -204,6 +204,13 @@ class RawRecord:
     watch: str | None = None
 
 
+JOB_PREFIX = "job:"  # the watch (and chunk key) of tweets fetched for an on-demand job
+
+
+def is_job_tweet(tweet: Tweet) -> bool:
+    return tweet.watch is not None and tweet.watch.startswith(JOB_PREFIX)
+
+
 def make_origin(stream: str, seq: int) -> str:
     """The natural key of one arrival: the stream (source and partition) and position."""
     return f"{stream}:{seq}"

@@ -250,8 +250,20 @@ class IngestSettings(_Section):
     partitions: int = Field(3, ge=1, le=1000)  # when ingest creates the topic
 
 
+class JobSettings(_Section):
+    """On-demand account analyses (``chirpflow api`` queues them, ``chirpflow run`` does them)."""
+
+    enabled: bool = False
+    provider: Literal["x", "twitterapi_io", "rapidapi"] = "twitterapi_io"
+    base_url: str | None = None
+    max_active: int = Field(10, ge=1, le=1000)  # users processed at once, across processes
+    max_tweets_limit: int = Field(3200, ge=1, le=100_000)  # the most one job may ask for
+    requests_per_minute_per_key: int = Field(120, ge=1)  # API clients, per API key
+
+
 class Settings(_Section):
     pipeline: PipelineSettings = PipelineSettings()
+    jobs: JobSettings = JobSettings()
     ingest: IngestSettings = IngestSettings()
     sources: list[SourceSettings] = Field(
         default_factory=lambda: [SourceSettings(name="synthetic", type="synthetic", rate=DEMO_RATE)]

@@ -17,7 +17,16 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
 from chirpflow import metrics
-from chirpflow.model import Chunk, ChunkResult, DeadLetter, Duplicate, Outcome, RawRecord, Tweet
+from chirpflow.model import (
+    Chunk,
+    ChunkResult,
+    DeadLetter,
+    Duplicate,
+    Outcome,
+    RawRecord,
+    Tweet,
+    is_job_tweet,
+)
 from chirpflow.settings import PipelineSettings
 from connectors.bytewax_flushing_sink import FlushingSink
 from connectors.bytewax_sink import BatchWriter
@@ -35,14 +44,19 @@ WriterFactory = Callable[[int, int], BatchWriter[Outcome]]
 
 
 def chunk_key_fn(kind: str) -> Callable[[Tweet], str]:
-    """The chunk key of a tweet: its source, its watched item, or its author."""
+    """The chunk key of a tweet: its source, its watched item, or its author.
+
+    Tweets of an on-demand job are always chunked by job.
+    """
     if kind == "source":
-        return lambda t: t.source
-    if kind == "watch":
-        return lambda t: t.watch or t.source
-    if kind == "author":
-        return lambda t: t.author_username or t.author_id
-    raise ValueError(f"unknown chunk_key {kind!r}")
+        base: Callable[[Tweet], str] = lambda t: t.source  # noqa: E731
+    elif kind == "watch":
+        base = lambda t: t.watch or t.source  # noqa: E731
+    elif kind == "author":
+        base = lambda t: t.author_username or t.author_id  # noqa: E731
+    else:
+        raise ValueError(f"unknown chunk_key {kind!r}")
+    return lambda t: t.watch if is_job_tweet(t) and t.watch else base(t)
 
 
 @dataclass
@@ -142,8 +156,10 @@ def _shared(
     dedup: Callable[[list[Tweet]], list[Tweet | Duplicate]],
     items: list[Tweet | DeadLetter],
 ) -> list[Tweet | Duplicate | DeadLetter]:
-    tweets = [t for t in items if isinstance(t, Tweet)]
-    others: list[Tweet | Duplicate | DeadLetter] = [d for d in items if not isinstance(d, Tweet)]
+    tweets = [t for t in items if isinstance(t, Tweet) and not is_job_tweet(t)]
+    others: list[Tweet | Duplicate | DeadLetter] = [
+        d for d in items if not isinstance(d, Tweet) or is_job_tweet(d)
+    ]
     return [*dedup(tweets), *others]
 
 

@@ -17,6 +17,7 @@ from chirpflow.settings import (
     AnalyzerSettings,
     Environment,
     IngestSettings,
+    JobSettings,
     Settings,
     SourceSettings,
 )
@@ -87,6 +88,12 @@ def api_key(src: SourceSettings, env: Mapping[str, str]) -> str:
     if not key:
         raise ConfigError(f"sources[{src.name}] (type {src.type}) needs {var} in the environment")
     return key
+
+
+def job_provider(cfg: JobSettings, env: Mapping[str, str]) -> Provider:
+    """The provider jobs fetch accounts through, configured like a polled source."""
+    src = SourceSettings(name="jobs", type=cfg.provider, base_url=cfg.base_url, timelines=["-"])
+    return make_provider(src, env)
 
 
 def make_provider(src: SourceSettings, env: Mapping[str, str]) -> Provider:

@@ -423,6 +423,117 @@ def doctor(config: str | None) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@_fail_cleanly
+def api(config: str | None, host: str, port: int) -> None:
+    """Serve the jobs REST API (OpenAPI docs at /docs).
+
+    Clients need a key from `chirpflow api-key create`. Jobs are done by
+    `chirpflow run` with `[jobs] enabled = true`.
+    """
+    import uvicorn
+
+    from connectors.postgres.jobs import JobStore
+    from flows.api import create_app
+    from flows.services import database
+
+    settings = _settings(config)
+    with database(Environment.from_env()) as url:
+        store = JobStore(url)
+        try:
+            uvicorn.run(create_app(store, settings.jobs), host=host, port=port, log_level="info")
+        finally:
+            store.close()
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """API keys for the jobs API."""
+
+
+@api_key.command("create")
+@click.argument("name")
+@_fail_cleanly
+def api_key_create(name: str) -> None:
+    """Create a key for client NAME; it is printed once (only its hash is stored)."""
+    from connectors.postgres.jobs import JobStore
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        store = JobStore(url)
+        try:
+            click.echo(store.create_key(name))
+        finally:
+            store.close()
+
+
+@main.group()
+def jobs() -> None:
+    """On-demand account analyses from the terminal."""
+
+
+@jobs.command("submit")
+@click.argument("username")
+@click.option("--max-tweets", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@click.option("--include-replies", is_flag=True)
+@_fail_cleanly
+def jobs_submit(username: str, max_tweets: int, include_replies: bool) -> None:
+    """Queue an analysis of USERNAME's latest tweets; prints the job id."""
+    import re
+
+    from connectors.postgres.jobs import JobStore
+    from flows.services import database
+
+    if not re.fullmatch(r"@?[A-Za-z0-9_]{1,15}", username):
+        raise click.BadParameter(f"{username!r} is not an X username", param_hint="USERNAME")
+    with database(Environment.from_env()) as url:
+        store = JobStore(url)
+        try:
+            job = store.create(username.lstrip("@"), max_tweets, include_replies, None)
+        finally:
+            store.close()
+    click.echo(job["id"])
+
+
+@jobs.command("watch")
+@click.argument("job_id")
+@_fail_cleanly
+def jobs_watch(job_id: str) -> None:
+    """Follow a job with a progress bar until it ends; exit 1 if it failed."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from connectors.postgres.jobs import JobStore
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        store = JobStore(url)
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(),
+                          MofNCompleteColumn()) as bar:  # fmt: skip
+                task = bar.add_task(job_id[:8], total=None)
+                while True:
+                    row = store.get(job_id)
+                    if row is None:
+                        raise ChirpflowError(f"no job {job_id}")
+                    total = row["total_tweets"] or row["max_tweets"]
+                    bar.update(task, completed=row["processed_tweets"], total=total,
+                               description=f"{job_id[:8]} {row['status']}")  # fmt: skip
+                    if row["status"] in ("completed", "failed", "cancelled"):
+                        break
+                    time.sleep(1)
+        finally:
+            store.close()
+    click.echo(f"{row['status']}: {row['processed_tweets']} tweets"
+               + (f" ({row['error']})" if row["error"] else ""))  # fmt: skip
+    if row["status"] == "failed":
+        sys.exit(1)
+
+
 @main.group()
 def db() -> None:
     """The results database."""

@@ -16,12 +16,15 @@ from connectors.kafka.outcome_writer import KafkaOutcomeWriter
 from connectors.kafka.producer import SafeProducer
 from connectors.notify.dispatcher import Dispatcher
 from connectors.notify.outbox import Outbox
+from connectors.postgres.jobs import JobStore
 from connectors.postgres.writer import PostgresWriter
 from connectors.redis.dedup import RedisDedup
+from connectors.sources.job_reader import JobReader
 from connectors.sources.reader import RecordReader
 from flows.analysis import WriterFactory, build_analysis_flow
 from flows.build import (
     SourceHooks,
+    job_provider,
     make_channels,
     make_chunk_analyzer,
     make_readers,
@@ -53,6 +56,7 @@ def run_job(
     readers: list[RecordReader] | None = None,
     on_read: Callable[[str, int], None] | None = None,
     metrics_port: int | None = None,
+    jobs_until_idle: bool = False,
 ) -> RunSummary:
     """Run the analysis job to completion; returns the run's summary.
 
@@ -62,7 +66,7 @@ def run_job(
     if readers is None:
         sources = [source_override(source_spec)] if source_spec else list(settings.sources)
         sources = with_rate(sources, rate)
-        if not sources:
+        if not sources and not settings.jobs.enabled:
             raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
         hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
         env_vars = dict(os.environ)
@@ -97,6 +101,15 @@ def run_job(
                 return KafkaOutcomeWriter(SafeProducer(bootstrap), kafka.topic, kafka.dlq_topic)
 
             writers.append(("kafka", kafka_writer))
+
+        if settings.jobs.enabled:
+            if url is None:
+                raise ConfigError("jobs.enabled needs the PostgreSQL sink (the queue lives there)")
+            job_reader = JobReader(
+                JobStore(url), job_provider(settings.jobs, os.environ),
+                max_active=settings.jobs.max_active, stop_when_idle=jobs_until_idle,
+            )  # fmt: skip
+            readers = [*readers, job_reader]
 
         def summary_writer(worker: int, count: int) -> BatchWriter[Outcome]:
             return SummaryWriter(summary)

@@ -20,9 +20,18 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from chirpflow import metrics
-from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome, Tweet, split_origin
+from chirpflow.model import (
+    JOB_PREFIX,
+    ChunkResult,
+    DeadLetter,
+    Duplicate,
+    Outcome,
+    Tweet,
+    split_origin,
+)
 from connectors.notify.outbox import insert_rows
 
 log = logging.getLogger(__name__)
@@ -144,6 +153,7 @@ class Rows:
     progress: dict[str, tuple[int, int]] = field(default_factory=dict)
     notifications: list[tuple[Any, ...]] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    job_results: list[tuple[Any, ...]] = field(default_factory=list)
 
     def count(self) -> int:
         return (
@@ -183,6 +193,28 @@ def _dead_row(d: DeadLetter, now: datetime) -> tuple[Any, ...]:
     return (d.origin, d.source, d.reason.value, d.detail, d.payload, d.tweet_id, seen, seen)
 
 
+def _job_result(item: ChunkResult) -> tuple[Any, ...]:
+    """One finished chunk of an on-demand job, as the job's results JSON."""
+    tweets = {t.id: t for t in item.chunk.tweets}
+    analyses = [
+        {"tweet_id": a.tweet_id, "text": tweets[a.tweet_id].text if a.tweet_id in tweets else None,
+         "created_at": tweets[a.tweet_id].created_at.isoformat() if a.tweet_id in tweets else None,
+         "sentiment": a.sentiment.value, "sentiment_score": a.sentiment_score, "topics": a.topics,
+         "risk": a.risk, "flags": [f.value for f in a.flags], "language": a.language,
+         "reason": a.reason}
+        for a in item.analyses
+    ]  # fmt: skip
+    ca = item.analysis
+    doc = {
+        "chunk_id": ca.chunk_id, "summary": ca.summary, "model": ca.model,
+        "cost_usd": ca.cost_usd, "analyses": analyses,
+        "dead_letters": [{"tweet_id": d.tweet_id, "reason": d.reason.value, "detail": d.detail}
+                         for d in item.dead_letters],
+    }  # fmt: skip
+    job_id = ca.key.removeprefix(JOB_PREFIX)
+    return (job_id, ca.chunk_id, Jsonb(doc), len(item.chunk.tweets))
+
+
 def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
     """Per-table rows for a batch of outcomes, and the stream positions they cover."""
     now = now or datetime.now(UTC)
@@ -214,6 +246,8 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             for d in item.dead_letters:
                 rows.dead_letters.append(_dead_row(d, now))
             rows.notifications += insert_rows(item.notifications)
+            if ca.key.startswith(JOB_PREFIX):
+                rows.job_results.append(_job_result(item))
         elif isinstance(item, Duplicate):
             rows.duplicates.append((item.origin, int(item.tweet_id), item.source, item.seen_at))
             rows.saw(item.origin)
@@ -221,6 +255,27 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             rows.dead_letters.append(_dead_row(item, now))
             rows.saw(item.origin)
     return rows
+
+
+def _record_job_results(cur: psycopg.Cursor[Any], results: list[tuple[Any, ...]]) -> None:
+    """Chunk results of jobs, then each job's progress recounted from them (idempotent)."""
+    cur.executemany(
+        "INSERT INTO analysis_results (job_id, chunk_id, results, size)"
+        " SELECT %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM analysis_jobs WHERE id = %s)"
+        " ON CONFLICT (job_id, chunk_id) DO NOTHING",
+        [(j, c, doc, n, j) for j, c, doc, n in results],
+    )
+    cur.execute(
+        "UPDATE analysis_jobs j SET processed_tweets = s.done, updated_at = now(),"
+        " status = CASE WHEN j.status = 'analysing' AND s.done >= j.total_tweets"
+        "   THEN 'completed' ELSE j.status END,"
+        " completed_at = CASE WHEN j.status = 'analysing' AND s.done >= j.total_tweets"
+        "   THEN now() ELSE j.completed_at END"
+        " FROM (SELECT job_id, sum(size)::int AS done FROM analysis_results"
+        "       WHERE job_id = ANY(%s) GROUP BY job_id) s"
+        " WHERE j.id = s.job_id",
+        (sorted({r[0] for r in results}),),
+    )
 
 
 # Tables are written in two groups on two connections at once: while one
@@ -321,6 +376,8 @@ class PostgresWriter:
                     for row in data:
                         copy.write_row(row)
                 cur.execute(_MERGE[table].encode())
+            if rows.job_results and "analyses" in tables:
+                _record_job_results(cur, rows.job_results)
             if rows.resolved and "analyses" in tables:
                 cur.execute("DELETE FROM dead_letters WHERE origin = ANY(%s)", (rows.resolved,))
 

@@ -1,0 +1,169 @@
+"""``chirpflow api``: the REST API for on-demand account analyses (FastAPI; docs at /docs).
+
+Clients authenticate with an API key (``Authorization: Bearer <key>`` or
+``X-API-Key``), created by ``chirpflow api-key create`` and stored hashed.
+Each key has a request budget per minute (429 with ``Retry-After`` past it).
+The jobs themselves are done by ``chirpflow run`` with ``[jobs] enabled``.
+"""
+
+
+import asyncio
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from chirpflow.settings import JobSettings
+from connectors.postgres.jobs import JobStore
+
+Status = Literal["queued", "fetching", "analysing", "completed", "failed", "cancelled"]
+DONE = {"completed", "failed", "cancelled"}
+
+
+class JobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$", description="the account, e.g. @jack")
+    max_tweets: int = Field(200, ge=1, description="how many of its latest tweets")
+    include_replies: bool = False
+
+
+class Job(BaseModel):
+    id: str
+    status: Status
+    username: str | None
+    max_tweets: int | None
+    include_replies: bool
+    total_tweets: int
+    processed_tweets: int
+    fetched_tweets: int
+    error: str | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    completed_at: str | None
+
+
+def _job(row: dict[str, Any]) -> Job:
+    doc = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    doc.pop("cancel_requested", None)
+    return Job(**doc)
+
+
+class _RateLimit:
+    """Requests per key in the last minute (in-process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def check(self, key_id: int) -> float:
+        """0 when allowed (and counted), else seconds until allowed."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[key_id]
+            while hits and now - hits[0] >= 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                return 60 - (now - hits[0])
+            hits.append(now)
+            return 0.0
+
+
+def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAPI:
+    app = FastAPI(title="chirpflow", version="1", description=__doc__)
+    limiter = _RateLimit(cfg.requests_per_minute_per_key)
+
+    def client(
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> int:
+        key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+        key_id = store.key_id(key) if key else None
+        if key_id is None:
+            raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
+        wait = limiter.check(key_id)
+        if wait:
+            raise HTTPException(429, "too many requests for this API key",
+                                {"Retry-After": str(max(1, round(wait)))})  # fmt: skip
+        return key_id
+
+    Client = Annotated[int, Depends(client)]
+
+    def found(job_id: str) -> dict[str, Any]:
+        row = store.get(job_id)
+        if row is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return row
+
+    @app.post("/v1/jobs", status_code=201, response_model=Job)
+    def submit(body: JobRequest, key_id: Client) -> Job:
+        """Queue an analysis of the account's latest tweets."""
+        if body.max_tweets > cfg.max_tweets_limit:
+            raise HTTPException(422, f"max_tweets is at most {cfg.max_tweets_limit}")
+        return _job(store.create(body.username.lstrip("@"), body.max_tweets,
+                                 body.include_replies, key_id))  # fmt: skip
+
+    @app.get("/v1/jobs", response_model=list[Job])
+    def jobs(key_id: Client, status: Status | None = None,
+             limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Job]:  # fmt: skip
+        """Jobs, newest first, optionally of one status."""
+        return [_job(r) for r in store.list_jobs(status, limit)]
+
+    @app.get("/v1/jobs/{job_id}", response_model=Job)
+    def job(job_id: str, key_id: Client) -> Job:
+        """A job's status and progress."""
+        return _job(found(job_id))
+
+    @app.get("/v1/jobs/{job_id}/results")
+    def results(job_id: str, key_id: Client, offset: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:  # fmt: skip
+        """Per-tweet analyses (paginated), chunk summaries and aggregates."""
+        row = found(job_id)
+        return {"job": _job(row).model_dump(), **store.results(job_id, offset, limit)}
+
+    @app.delete("/v1/jobs/{job_id}", response_model=Job)
+    def cancel(job_id: str, key_id: Client) -> Job:
+        """Cancel: a queued job at once, a running one within one chunk."""
+        row = found(job_id)
+        if row["status"] in DONE:
+            raise HTTPException(409, f"job {job_id} already {row['status']}")
+        cancelled = store.cancel(job_id)
+        assert cancelled is not None
+        return _job(cancelled)
+
+    @app.get("/v1/jobs/{job_id}/events")
+    async def events(job_id: str, key_id: Client, request: Request) -> StreamingResponse:
+        """Server-sent events: a ``progress`` event on every change, until the job ends."""
+        found(job_id)
+
+        async def stream() -> AsyncIterator[bytes]:
+            last = None
+            while not await request.is_disconnected():
+                row = await asyncio.to_thread(store.get, job_id)
+                if row is None:
+                    return
+                doc = _job(row).model_dump()
+                key = (doc["status"], doc["processed_tweets"], doc["fetched_tweets"])
+                if key != last:
+                    last = key
+                    yield b"event: progress\ndata: " + orjson.dumps(doc) + b"\n\n"
+                if doc["status"] in DONE:
+                    yield b"event: end\ndata: " + orjson.dumps({"status": doc["status"]}) + b"\n\n"
+                    return
+                await asyncio.sleep(poll_s)
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, err: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=422)
+
+    return app
