@@ -78,6 +78,7 @@ class Tweet:
     metrics: PublicMetrics = field(default_factory=PublicMetrics)
     watch: str | None = None
     author_followers: int | None = None
+    closes_chunk: bool = False  # the last tweet of its key for now (an on-demand job's last)
 
     @property
     def url(self) -> str:
@@ -202,6 +203,7 @@ class RawRecord:
     payload: bytes | str | dict[str, Any]
     fetched_at: datetime
     watch: str | None = None
+    closes_chunk: bool = False  # see Tweet.closes_chunk
 
 
 JOB_PREFIX = "job:"  # the watch (and chunk key) of tweets fetched for an on-demand job

@@ -6,7 +6,6 @@ Each key has a request budget per minute (429 with ``Retry-After`` past it).
 The jobs themselves are done by ``chirpflow run`` with ``[jobs] enabled``.
 """
 
-
 import asyncio
 import threading
 import time

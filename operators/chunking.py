@@ -32,11 +32,11 @@ class ChunkBuffer:
             raise ValueError("max_size must be at least 1")
 
     def add(self, tweet: Tweet, now: datetime) -> Chunk | None:
-        """Add a tweet; the full chunk when this one filled it."""
+        """Add a tweet; the chunk when this one filled (or closes) it."""
         if not self.tweets:
             self.opened_at = now
         self.tweets.append(tweet)
-        if len(self.tweets) >= self.max_size:
+        if len(self.tweets) >= self.max_size or tweet.closes_chunk:
             return self.flush(now)
         return None
 

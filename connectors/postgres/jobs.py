@@ -112,6 +112,10 @@ class JobStore:
             )
             return sorted(cur.fetchall(), key=lambda r: r["started_at"])
 
+    def queued(self) -> int:
+        row = self._one("SELECT count(*) AS n FROM analysis_jobs WHERE status = 'queued'")
+        return int(row["n"]) if row else 0
+
     def running(self) -> list[dict[str, Any]]:
         return self._all(f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE status IN"
                          " ('fetching', 'analysing') ORDER BY seq")  # fmt: skip

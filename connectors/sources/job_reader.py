@@ -56,7 +56,7 @@ class JobReader:
         self.idle_s = idle_s
         self.source = source
         self._stream = f"{source}:queue"
-        self._ready: deque[tuple[str, Any]] = deque()
+        self._ready: deque[tuple[str, Any, bool]] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,8 +83,8 @@ class JobReader:
                               wait_until=now + READ_POLL)  # fmt: skip
         records = [
             RawRecord(make_origin(self._stream, position + i), self.source, payload, now,
-                      f"{JOB_PREFIX}{job_id}")
-            for i, (job_id, payload) in enumerate(items)
+                      f"{JOB_PREFIX}{job_id}", closes_chunk=last)
+            for i, (job_id, payload, last) in enumerate(items)
         ]  # fmt: skip
         return ReadResult(records, position + len(items))
 
@@ -113,7 +113,7 @@ class JobReader:
                 if len(self.active) < self.max_active:
                     self._adopt(self.store.claim(self.max_active))
                 if not self.active:
-                    if self.stop_when_idle:
+                    if self.stop_when_idle and not self.store.queued():
                         with self._lock:
                             if not self._ready:
                                 self._idle.set()
@@ -161,9 +161,10 @@ class JobReader:
             fresh = fresh[: job.max_tweets - job.fetched]
             job.fetched += len(fresh)
             job.cursor = page.next_cursor
-            with self._lock:
-                self._ready.extend((job.id, t) for t in fresh)
             done = job.cursor is None or job.fetched >= job.max_tweets or not page.tweets
+            with self._lock:  # the job's last tweet closes its last chunk: no waiting
+                self._ready.extend((job.id, t, done and i == len(fresh) - 1)
+                                   for i, t in enumerate(fresh))  # fmt: skip
             self.store.fetched(job.id, job.fetched, done)
             if done:
                 self.active.pop(job.id, None)
