@@ -147,7 +147,8 @@ class JobStore:
             "SELECT chunk_id, results FROM analysis_results WHERE job_id = %s ORDER BY chunk_id",
             (job_id,),
         )
-        analyses = [a for r in rows for a in r["results"].get("analyses", [])]
+        unique = {a["tweet_id"]: a for r in rows for a in r["results"].get("analyses", [])}
+        analyses = list(unique.values())
         analyses.sort(key=lambda a: int(a["tweet_id"]), reverse=True)
         mix: dict[str, int] = {}
         topics: dict[str, int] = {}

@@ -271,8 +271,12 @@ def _record_job_results(cur: psycopg.Cursor[Any], results: list[tuple[Any, ...]]
         "   THEN 'completed' ELSE j.status END,"
         " completed_at = CASE WHEN j.status = 'analysing' AND s.done >= j.total_tweets"
         "   THEN now() ELSE j.completed_at END"
-        " FROM (SELECT job_id, sum(size)::int AS done FROM analysis_results"
-        "       WHERE job_id = ANY(%s) GROUP BY job_id) s"
+        # distinct tweets, analysed or dead-lettered: a job fetched again after a
+        # restart re-forms chunks under new ids, but never counts a tweet twice
+        " FROM (SELECT r.job_id, count(DISTINCT e->>'tweet_id')::int AS done"
+        "       FROM analysis_results r, jsonb_array_elements("
+        "         (r.results->'analyses') || (r.results->'dead_letters')) e"
+        "       WHERE r.job_id = ANY(%s) GROUP BY r.job_id) s"
         " WHERE j.id = s.job_id",
         (sorted({r[0] for r in results}),),
     )

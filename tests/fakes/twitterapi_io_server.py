@@ -60,6 +60,7 @@ class FakeTwitterApiIo:
     key: str = "io-key"
     credits: int = 10_000_000
     per_s: int = 20
+    delay_s: float = 0.0  # slowness per request
     inject: deque[Reply] = field(default_factory=deque)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -70,6 +71,8 @@ class FakeTwitterApiIo:
         url = urlparse(path)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.requests.append((url.path, params))
+        if self.delay_s:
+            time.sleep(self.delay_s)
         status, out, extra = self._handle(url.path, params, headers)
         self.statuses.append(status)
         return status, out, extra

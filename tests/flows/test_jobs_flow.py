@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -27,7 +33,7 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
 def test_jobs_complete_first_in_first_out_at_most_n_at_once(
     tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = twitterapi_io_server.FakeTwitterApiIo()
+    fake = twitterapi_io_server.FakeTwitterApiIo(delay_s=0.03)  # pages take time, as real ones
     sizes = {"alice": 250, "bob": 40, "carol": 130, "dave": 0, "erin": 90}
     for name, n in sizes.items():
         fake.store.user(name)
@@ -63,8 +69,87 @@ def test_jobs_complete_first_in_first_out_at_most_n_at_once(
              for i in ids.values()]  # fmt: skip
     assert _max_overlap(spans) <= 2
     # bob's small job started with alice's big one and was not held behind it
-    assert rows[ids["bob"]]["completed_at"] <= rows[ids["alice"]]["completed_at"]
+    assert rows[ids["bob"]]["completed_at"] < rows[ids["alice"]]["completed_at"]
     with psycopg.connect(pg_url) as conn:
         keys = [k for (k,) in conn.execute("SELECT key FROM chunks ORDER BY analyzed_at")]
     assert set(keys) == {f"job:{i}" for n, i in ids.items() if min(asked[n], sizes[n])}
+    store.close()
+
+
+CLI = [sys.executable, "-m", "flows.cli"]
+_FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
+
+
+def _run_jobs(tmp_path: Path, pg_url: str, api_url: str, key: str) -> subprocess.Popen[str]:
+    cfg = tmp_path / "jobs.toml"
+    cfg.write_text(
+        "sources = []\n[pipeline]\nmax_wait = '1s'\nsnapshot_interval = '300ms'\n"
+        "[analyzer]\nkind = 'offline'\n"
+        f"[jobs]\nenabled = true\nprovider = 'twitterapi_io'\nbase_url = '{api_url}'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"),
+               CHIRPFLOW_CONFIG=str(cfg), TWITTERAPI_IO_KEY=key)  # fmt: skip
+    return subprocess.Popen([*CLI, "run", "--quiet"], env=env, stderr=subprocess.PIPE, text=True)
+
+
+def _wait(store: JobStore, job_id: str, until: Any, seen: list[int], timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = store.get(job_id)
+        assert row is not None
+        seen.append(row["processed_tweets"])
+        if until(row):
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"job never got there: {store.get(job_id)}")
+
+
+def test_a_job_survives_a_killed_runner_and_progress_never_goes_back(
+    tmp_path: Path, pg_url: str
+) -> None:
+    fake = twitterapi_io_server.FakeTwitterApiIo(delay_s=0.12)
+    fake.store.post("big", "long history", 600)
+    migrate(pg_url)
+    store = JobStore(pg_url)
+    job_id = store.create("big", 600, False, None)["id"]
+    seen: list[int] = []
+    with twitterapi_io_server.running(fake) as (fake, url):
+        proc = _run_jobs(tmp_path, pg_url, url, fake.key)
+        _wait(store, job_id, lambda r: 100 <= r["processed_tweets"] < 600, seen)
+        proc.kill()
+        proc.communicate()
+        proc = _run_jobs(tmp_path, pg_url, url, fake.key)  # a new pod, same queue
+        try:
+            row = _wait(store, job_id, lambda r: r["status"] == "completed", seen, timeout=120)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+    assert row["processed_tweets"] == row["total_tweets"] == 600
+    assert seen == sorted(seen)  # progress never went backwards
+    res = store.results(job_id, 0, 1000)
+    assert res["total"] == 600 and len({t["tweet_id"] for t in res["tweets"]}) == 600
+    store.close()
+
+
+def test_a_running_job_is_cancelled_within_one_chunk(tmp_path: Path, pg_url: str) -> None:
+    fake = twitterapi_io_server.FakeTwitterApiIo(delay_s=0.12)
+    fake.store.post("slow", "many tweets", 1000)
+    migrate(pg_url)
+    store = JobStore(pg_url)
+    job_id = store.create("slow", 1000, False, None)["id"]
+    seen: list[int] = []
+    with twitterapi_io_server.running(fake) as (fake, url):
+        proc = _run_jobs(tmp_path, pg_url, url, fake.key)
+        try:
+            at_cancel = _wait(store, job_id, lambda r: r["processed_tweets"] >= 100, seen)
+            store.cancel(job_id)
+            row = _wait(store, job_id, lambda r: r["status"] == "cancelled", seen, timeout=10)
+            time.sleep(2.5)  # what was already read finishes; nothing more is fetched
+            final = store.get(job_id)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+    assert row["status"] == "cancelled" and final is not None
+    assert final["processed_tweets"] <= at_cancel["fetched_tweets"] + 100 < 1000
     store.close()
