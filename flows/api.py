@@ -49,6 +49,16 @@ class Job(BaseModel):
     completed_at: str | None
 
 
+class Problem(BaseModel):
+    detail: Any
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {401: "missing or unknown API key", 404: "no such job", 409: "job already ended",
+            422: "invalid input", 429: "request budget of this API key used up"}  # fmt: skip
+    return {c: {"model": Problem, "description": text[c]} for c in codes}
+
+
 def _job(row: dict[str, Any]) -> Job:
     doc = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     doc.pop("cancel_requested", None)
@@ -78,6 +88,11 @@ class _RateLimit:
 
 def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAPI:
     app = FastAPI(title="chirpflow", version="1", description=__doc__)
+
+    class JobSubmission(JobRequest):
+        max_tweets: int = Field(200, ge=1, le=cfg.max_tweets_limit,
+                                description="how many of its latest tweets")  # fmt: skip
+
     limiter = _RateLimit(cfg.requests_per_minute_per_key)
 
     def client(
@@ -102,33 +117,31 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
             raise HTTPException(404, f"no job {job_id}")
         return row
 
-    @app.post("/v1/jobs", status_code=201, response_model=Job)
-    def submit(body: JobRequest, key_id: Client) -> Job:
+    @app.post("/v1/jobs", status_code=201, response_model=Job, responses=_errors(401, 422, 429))
+    def submit(body: JobSubmission, key_id: Client) -> Job:
         """Queue an analysis of the account's latest tweets."""
-        if body.max_tweets > cfg.max_tweets_limit:
-            raise HTTPException(422, f"max_tweets is at most {cfg.max_tweets_limit}")
         return _job(store.create(body.username.lstrip("@"), body.max_tweets,
                                  body.include_replies, key_id))  # fmt: skip
 
-    @app.get("/v1/jobs", response_model=list[Job])
+    @app.get("/v1/jobs", response_model=list[Job], responses=_errors(401, 422, 429))
     def jobs(key_id: Client, status: Status | None = None,
              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Job]:  # fmt: skip
         """Jobs, newest first, optionally of one status."""
         return [_job(r) for r in store.list_jobs(status, limit)]
 
-    @app.get("/v1/jobs/{job_id}", response_model=Job)
+    @app.get("/v1/jobs/{job_id}", response_model=Job, responses=_errors(401, 404, 422, 429))
     def job(job_id: str, key_id: Client) -> Job:
         """A job's status and progress."""
         return _job(found(job_id))
 
-    @app.get("/v1/jobs/{job_id}/results")
+    @app.get("/v1/jobs/{job_id}/results", responses=_errors(401, 404, 422, 429))
     def results(job_id: str, key_id: Client, offset: Annotated[int, Query(ge=0)] = 0,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:  # fmt: skip
         """Per-tweet analyses (paginated), chunk summaries and aggregates."""
         row = found(job_id)
         return {"job": _job(row).model_dump(), **store.results(job_id, offset, limit)}
 
-    @app.delete("/v1/jobs/{job_id}", response_model=Job)
+    @app.delete("/v1/jobs/{job_id}", response_model=Job, responses=_errors(401, 404, 409, 422, 429))
     def cancel(job_id: str, key_id: Client) -> Job:
         """Cancel: a queued job at once, a running one within one chunk."""
         row = found(job_id)
@@ -138,7 +151,7 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
         assert cancelled is not None
         return _job(cancelled)
 
-    @app.get("/v1/jobs/{job_id}/events")
+    @app.get("/v1/jobs/{job_id}/events", responses=_errors(401, 404, 422, 429))
     async def events(job_id: str, key_id: Client, request: Request) -> StreamingResponse:
         """Server-sent events: a ``progress`` event on every change, until the job ends."""
         found(job_id)
