@@ -153,3 +153,75 @@ def test_a_running_job_is_cancelled_within_one_chunk(tmp_path: Path, pg_url: str
     assert row["status"] == "cancelled" and final is not None
     assert final["processed_tweets"] <= at_cancel["fetched_tweets"] + 100 < 1000
     store.close()
+
+
+def test_jobs_from_the_terminal_submit_and_watch(tmp_path: Path, pg_url: str) -> None:
+    fake = twitterapi_io_server.FakeTwitterApiIo()
+    fake.store.post("term", "from the terminal", 45)
+    migrate(pg_url)
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"))
+    bad = subprocess.run([*CLI, "jobs", "submit", "not a user"], env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert bad.returncode != 0 and "not an X username" in bad.stderr
+    out = subprocess.run([*CLI, "jobs", "submit", "@term", "--max-tweets", "45"], env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    job_id = out.stdout.strip()
+    with twitterapi_io_server.running(fake) as (fake, url):
+        proc = _run_jobs(tmp_path, pg_url, url, fake.key)
+        try:
+            watched = subprocess.run([*CLI, "jobs", "watch", job_id], env=env,
+                                     capture_output=True, text=True, timeout=60)  # fmt: skip
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+    assert watched.returncode == 0, watched.stderr
+    assert "completed: 45 tweets" in watched.stdout
+
+
+def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from chirpflow.settings import JobSettings
+    from flows.api import create_app
+
+    fake = twitterapi_io_server.FakeTwitterApiIo(delay_s=0.01, per_s=10_000)
+    for i in range(100):
+        fake.store.post(f"user{i}", f"hello from user{i}", 30)
+    migrate(pg_url)
+    store = JobStore(pg_url)
+    key = store.create_key("load")
+    client = TestClient(create_app(store, JobSettings(requests_per_minute_per_key=1000)))
+
+    def submit(i: int) -> str:
+        resp = client.post("/v1/jobs", json={"username": f"user{i}", "max_tweets": 30},
+                           headers={"X-API-Key": key})  # fmt: skip
+        assert resp.status_code == 201, resp.text
+        return str(resp.json()["id"])
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(submit, range(100)))
+    with twitterapi_io_server.running(fake) as (fake, url):
+        monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
+        cfg = settings_from_dict({
+            "pipeline": {"max_wait": "1s", "snapshot_interval": "1s"},
+            "analyzer": {"kind": "offline"}, "sources": [], "sinks": {"console": False},
+            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url,
+                     "max_active": 10},
+        })  # fmt: skip
+        run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False, jobs_until_idle=True)
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT id, status, processed_tweets, seq, started_at, completed_at"
+            " FROM analysis_jobs WHERE id = ANY(%s) ORDER BY seq", (ids,),
+        ).fetchall()  # fmt: skip
+    assert len(rows) == 100
+    assert all(r[1] == "completed" and r[2] == 30 for r in rows)
+    starts = [r[4] for r in rows]
+    assert starts == sorted(starts)  # started in submission order
+    assert _max_overlap([(r[4].timestamp(), r[5].timestamp()) for r in rows]) <= 10
+    store.close()
