@@ -81,7 +81,9 @@ def main() -> None:
             for name in chosen:
                 url = (
                     ensure_database(server, f"bench_{name}")
-                    if name.startswith(("pipeline", "llm", "pg_", "notify", "kafka", "cluster"))
+                    if name.startswith(
+                        ("pipeline", "llm", "pg_", "notify", "kafka", "cluster", "jobs")
+                    )
                     else None
                 )
                 results[name] = _run(name, args.n, url)
@@ -101,6 +103,11 @@ def main() -> None:
             r = results[name]
             ratios[f"{name}_steady_vs_ceiling"] = r["steady_vs_ceiling"]
             ratios[f"{name}_single_vs_batched_prompt_tokens"] = r["single_vs_batched_tokens"]
+    if "jobs" in results:
+        ratios["jobs_vs_ideal"] = results["jobs"]["vs_ideal"]
+        ratios["jobs_speedup_vs_one_chunk_at_a_time"] = results["jobs"][
+            "speedup_vs_one_chunk_at_a_time"
+        ]
     if "cluster" in results:
         ratios["cluster_two_vs_one_process"] = results["cluster"]["two_vs_one"]
     if "kafka_pipeline" in results:

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.jobs import jobs
 from benchmarks.kafka import cluster, ingest, kafka_pipeline
 from benchmarks.llm import llm_2s, llm_15s
 from benchmarks.sinks import notify, pg_sink
@@ -115,6 +116,7 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "ingest": ingest,
     "kafka_pipeline": kafka_pipeline,
     "cluster": cluster,
+    "jobs": jobs,
     "notify": notify,
 }
 
