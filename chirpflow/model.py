@@ -6,6 +6,7 @@ snapshots, and free of any engine or I/O concern.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -211,6 +212,14 @@ JOB_PREFIX = "job:"  # the watch (and chunk key) of tweets fetched for an on-dem
 
 def is_job_tweet(tweet: Tweet) -> bool:
     return tweet.watch is not None and tweet.watch.startswith(JOB_PREFIX)
+
+
+def dedup_key(tweet: Tweet) -> int:
+    """The id deduplication counts: the tweet id, or (job, tweet id) for a job's tweet."""
+    if not is_job_tweet(tweet):
+        return int(tweet.id)
+    digest = hashlib.blake2b(f"{tweet.watch}:{tweet.id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & (2**63 - 1)
 
 
 def make_origin(stream: str, seq: int) -> str:

@@ -112,6 +112,16 @@ class JobStore:
             )
             return sorted(cur.fetchall(), key=lambda r: r["started_at"])
 
+    def done_tweet_ids(self, job_id: str) -> set[str]:
+        """Tweets of the job already analysed or dead-lettered (after a restart: skip them)."""
+        rows = self._all(
+            "SELECT DISTINCT e->>'tweet_id' AS id FROM analysis_results r,"
+            " jsonb_array_elements((r.results->'analyses') || (r.results->'dead_letters')) e"
+            " WHERE r.job_id = %s",
+            (job_id,),
+        )
+        return {r["id"] for r in rows if r["id"]}
+
     def queued(self) -> int:
         row = self._one("SELECT count(*) AS n FROM analysis_jobs WHERE status = 'queued'")
         return int(row["n"]) if row else 0

@@ -98,8 +98,12 @@ class JobReader:
     def _adopt(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             if r["id"] not in self.active:
-                self.active[r["id"]] = _Job(r["id"], r["username"], r["max_tweets"] or 200,
-                                            bool(r["include_replies"]))  # fmt: skip
+                job = _Job(r["id"], r["username"], r["max_tweets"] or 200,
+                           bool(r["include_replies"]))  # fmt: skip
+                # resumed after a restart: what is already done is skipped, never re-analysed
+                job.seen = self.store.done_tweet_ids(job.id) if r["fetched_tweets"] else set()
+                job.fetched = len(job.seen)
+                self.active[r["id"]] = job
 
     def _run(self) -> None:
         try:

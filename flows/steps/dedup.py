@@ -14,7 +14,7 @@ from typing import Any
 
 from bytewax.operators import StatefulBatchLogic
 
-from chirpflow.model import DeadLetter, Duplicate, Tweet, is_job_tweet
+from chirpflow.model import DeadLetter, Duplicate, Tweet, dedup_key
 from operators.dedup import WindowedIdSet
 
 Item = Tweet | Duplicate | DeadLetter
@@ -38,9 +38,9 @@ class DedupLogic(StatefulBatchLogic[list[Tweet | DeadLetter], list[Item], dict[s
         for batch in values:
             checked: list[Item] = []
             for tweet in batch:
-                # an on-demand job wants every tweet it asked for: the job's reader
-                # drops repeats within the job, the cache makes known tweets free
-                if not isinstance(tweet, Tweet) or is_job_tweet(tweet) or add(int(tweet.id), now):
+                # an on-demand job wants every tweet it asked for, even one the stream
+                # saw: its tweets are deduplicated per job
+                if not isinstance(tweet, Tweet) or add(dedup_key(tweet), now):
                     checked.append(tweet)
                 else:
                     checked.append(

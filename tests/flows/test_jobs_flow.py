@@ -129,6 +129,11 @@ def test_a_job_survives_a_killed_runner_and_progress_never_goes_back(
     assert seen == sorted(seen)  # progress never went backwards
     res = store.results(job_id, 0, 1000)
     assert res["total"] == 600 and len({t["tweet_id"] for t in res["tweets"]}) == 600
+    with psycopg.connect(pg_url) as conn:
+        sizes = conn.execute(
+            "SELECT sum(size) FROM analysis_results WHERE job_id = %s", (job_id,)
+        ).fetchone()
+    assert sizes is not None and sizes[0] == 600  # resumed: no tweet analysed twice
     store.close()
 
 
