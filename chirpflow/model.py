@@ -79,7 +79,9 @@ class Tweet:
     metrics: PublicMetrics = field(default_factory=PublicMetrics)
     watch: str | None = None
     author_followers: int | None = None
-    closes_chunk: bool = False  # the last tweet of its key for now (an on-demand job's last)
+    # how many tweets its chunk key will have in all, when known (an on-demand
+    # job's size, carried by its last page): the key's last chunk closes at once
+    key_total: int | None = None
 
     @property
     def url(self) -> str:
@@ -204,7 +206,7 @@ class RawRecord:
     payload: bytes | str | dict[str, Any]
     fetched_at: datetime
     watch: str | None = None
-    closes_chunk: bool = False  # see Tweet.closes_chunk
+    key_total: int | None = None  # see Tweet.key_total
 
 
 JOB_PREFIX = "job:"  # the watch (and chunk key) of tweets fetched for an on-demand job

@@ -26,17 +26,23 @@ class ChunkBuffer:
     next_seq: int = 0
     tweets: list[Tweet] = field(default_factory=list)
     opened_at: datetime | None = None
+    seen: int = 0  # tweets added to this key, all chunks
+    expected: int | None = None  # tweets this key will have in all, once a tweet said so
 
     def __post_init__(self) -> None:
         if self.max_size < 1:
             raise ValueError("max_size must be at least 1")
 
     def add(self, tweet: Tweet, now: datetime) -> Chunk | None:
-        """Add a tweet; the chunk when this one filled (or closes) it."""
+        """Add a tweet; the chunk when this one filled it, or completed the key."""
         if not self.tweets:
             self.opened_at = now
         self.tweets.append(tweet)
-        if len(self.tweets) >= self.max_size or tweet.closes_chunk:
+        self.seen += 1
+        if tweet.key_total is not None:
+            self.expected = tweet.key_total
+        complete = self.expected is not None and self.seen >= self.expected
+        if len(self.tweets) >= self.max_size or complete:
             return self.flush(now)
         return None
 

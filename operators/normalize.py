@@ -278,6 +278,6 @@ def _to_tweet(obj: dict[str, Any], record: RawRecord) -> Tweet:
         referenced_kind=ref_kind,
         metrics=_metrics(obj),
         watch=record.watch,
-        closes_chunk=record.closes_chunk,
+        key_total=record.key_total,
         author_followers=_followers(obj),
     )

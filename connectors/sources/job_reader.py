@@ -39,6 +39,7 @@ class _Job:
     fetched: int = 0
     seen: set[str] = field(default_factory=set)
     failures: int = 0
+    emitted: int = 0  # tweets handed to the flow in this life of the reader
 
 
 def _is_reply(t: Any) -> bool:
@@ -56,7 +57,7 @@ class JobReader:
         self.idle_s = idle_s
         self.source = source
         self._stream = f"{source}:queue"
-        self._ready: deque[tuple[str, Any, bool]] = deque()
+        self._ready: deque[tuple[str, Any, int | None]] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,8 +84,8 @@ class JobReader:
                               wait_until=now + READ_POLL)  # fmt: skip
         records = [
             RawRecord(make_origin(self._stream, position + i), self.source, payload, now,
-                      f"{JOB_PREFIX}{job_id}", closes_chunk=last)
-            for i, (job_id, payload, last) in enumerate(items)
+                      f"{JOB_PREFIX}{job_id}", key_total=total)
+            for i, (job_id, payload, total) in enumerate(items)
         ]  # fmt: skip
         return ReadResult(records, position + len(items))
 
@@ -166,9 +167,10 @@ class JobReader:
             job.fetched += len(fresh)
             job.cursor = page.next_cursor
             done = job.cursor is None or job.fetched >= job.max_tweets or not page.tweets
-            with self._lock:  # the job's last tweet closes its last chunk: no waiting
-                self._ready.extend((job.id, t, done and i == len(fresh) - 1)
-                                   for i, t in enumerate(fresh))  # fmt: skip
+            job.emitted += len(fresh)
+            total = job.emitted if done else None  # its last chunk then closes at once
+            with self._lock:
+                self._ready.extend((job.id, t, total) for t in fresh)
             self.store.fetched(job.id, job.fetched, done)
             if done:
                 self.active.pop(job.id, None)

@@ -230,3 +230,35 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
     assert starts == sorted(starts)  # started in submission order
     assert _max_overlap([(r[4].timestamp(), r[5].timestamp()) for r in rows]) <= 10
     store.close()
+
+
+def test_a_job_through_the_fake_llm(tmp_path: Path, pg_url: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import dataclasses
+
+    from tests.fakes import llm_server
+
+    fake = twitterapi_io_server.FakeTwitterApiIo()
+    for i in range(150):  # distinct words: the result cache folds digits together
+        fake.store.post("llmuser", "analyse " + "".join(chr(97 + int(d)) for d in str(i)), 1)
+    migrate(pg_url)
+    store = JobStore(pg_url)
+    job_id = store.create("llmuser", 150, False, None)["id"]
+    llm = llm_server.FakeLLM(latency_s=0.2)
+    with twitterapi_io_server.running(fake) as (fake, url), llm_server.running(llm) as (llm, base):
+        monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
+        cfg = settings_from_dict({
+            "pipeline": {"max_wait": "10s"}, "analyzer": {"kind": "llm", "model": "m"},
+            "sources": [], "sinks": {"console": False},
+            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url},
+        })  # fmt: skip
+        env = dataclasses.replace(env_for(tmp_path, pg_url), openai_api_key=llm.api_key,
+                                  openai_base_url=base)  # fmt: skip
+        run_job(cfg, env, recovery=False, live=False, jobs_until_idle=True)
+    row = store.get(job_id)
+    assert row is not None and row["status"] == "completed" and row["processed_tweets"] == 150
+    res = store.results(job_id, 0, 50)
+    assert res["total"] == 150 and len(res["tweets"]) == 50  # paginated
+    assert len(res["chunks"]) == 2 and sum(res["aggregates"]["sentiment"].values()) == 150
+    assert llm.ok_requests == 2  # one call per chunk of up to 100
+    store.close()

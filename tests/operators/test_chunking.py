@@ -53,3 +53,15 @@ def test_flush_of_empty_buffer_is_none() -> None:
 def test_max_size_must_be_positive() -> None:
     with pytest.raises(ValueError):
         ChunkBuffer(key="k", max_size=0)
+
+
+def test_a_key_closes_once_all_its_announced_tweets_arrived_in_any_order() -> None:
+    from operators.chunking import ChunkBuffer
+    from tests.factories import T0, tweet
+
+    buf = ChunkBuffer(key="job:x", max_size=100)
+    tweets = [tweet(i, watch="job:x") for i in range(5)]
+    tweets[1] = tweet(1, watch="job:x", key_total=5)  # the last page's tweet arrives early
+    out = [buf.add(t, T0) for t in tweets]
+    assert out[:4] == [None] * 4
+    assert out[4] is not None and len(out[4].tweets) == 5
