@@ -18,8 +18,8 @@ def api(pg_url: str) -> Iterator[tuple[TestClient, dict[str, str], JobStore]]:
     migrate(pg_url)
     store = JobStore(pg_url)
     key = store.create_key("tests")
-    client = TestClient(create_app(store, JobSettings(requests_per_minute_per_key=30,
-                                                      max_tweets_limit=3200)))  # fmt: skip
+    cfg = JobSettings(requests_per_minute_per_key=30, max_tweets_limit=3200)
+    client = TestClient(create_app(store, cfg, poll_s=0.05))
     yield client, {"Authorization": f"Bearer {key}"}, store
     store.close()
 
@@ -87,3 +87,33 @@ def test_the_openapi_document_describes_every_route(
     assert {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/results",
             "/v1/jobs/{job_id}/events"} <= set(paths)  # fmt: skip
     assert client.get("/docs").status_code == 200
+
+
+def test_events_stream_progress_live_until_the_job_ends(
+    api: tuple[TestClient, dict[str, str], JobStore],
+) -> None:
+    import threading
+    import time
+
+    client, auth, store = api
+    job = client.post("/v1/jobs", json={"username": "live", "max_tweets": 300}, headers=auth)
+    job_id = job.json()["id"]
+
+    def work() -> None:  # what a runner does, step by step
+        time.sleep(0.3)
+        store.claim(10)
+        for n in (100, 200):
+            time.sleep(0.3)
+            store.fetched(job_id, n, False)
+        time.sleep(0.3)
+        store.finish(job_id, "failed", "provider said no")
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    with client.stream("GET", f"/v1/jobs/{job_id}/events", headers=auth) as resp:
+        text = "".join(resp.iter_text())
+    worker.join()
+    events = [block for block in text.split("\n\n") if block.strip()]
+    kinds = [e.splitlines()[0].removeprefix("event: ") for e in events]
+    assert kinds[-1] == "end" and kinds.count("progress") >= 4  # queued, fetching, 100, 200...
+    assert '"fetched_tweets":200' in text and '"error":"provider said no"' in text

@@ -262,3 +262,38 @@ def test_a_job_through_the_fake_llm(tmp_path: Path, pg_url: str,
     assert len(res["chunks"]) == 2 and sum(res["aggregates"]["sentiment"].values()) == 150
     assert llm.ok_requests == 2  # one call per chunk of up to 100
     store.close()
+
+
+def test_a_job_that_cannot_be_fetched_fails_with_the_reason(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = twitterapi_io_server.FakeTwitterApiIo(credits=0)  # 402 on every request
+    migrate(pg_url)
+    store = JobStore(pg_url)
+    job_id = store.create("anyone", 100, False, None)["id"]
+    with twitterapi_io_server.running(fake) as (fake, url):
+        monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
+        cfg = settings_from_dict({
+            "analyzer": {"kind": "offline"}, "sources": [], "sinks": {"console": False},
+            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url},
+        })  # fmt: skip
+        run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False, jobs_until_idle=True)
+    row = store.get(job_id)
+    assert row is not None and row["status"] == "failed"
+    assert "402" in (row["error"] or "") and fake.statuses == [402]  # not retried
+    store.close()
+
+
+def test_api_key_create_prints_a_key_that_only_exists_hashed(tmp_path: Path, pg_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"))
+    out = subprocess.run([*CLI, "api-key", "create", "team-a"], env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    key = out.stdout.strip()
+    assert key.startswith("cf_")
+    store = JobStore(pg_url)
+    assert store.key_id(key) is not None
+    with psycopg.connect(pg_url) as conn:
+        stored = conn.execute("SELECT key_hash FROM api_keys WHERE name = 'team-a'").fetchone()
+    assert stored is not None and key not in stored[0]
+    store.close()
