@@ -22,6 +22,10 @@ class RateLimiter(Protocol):
         """Wait for room for one request of ``tokens``; returns the seconds waited."""
         ...
 
+    def try_take(self, tokens: int) -> float:
+        """Take room now (returns 0), or say how many seconds to wait (takes nothing)."""
+        ...
+
     def observe(self, headers: Any, age_s: float = 0.0) -> None:
         """Correct the buckets from a response's rate-limit headers.
 

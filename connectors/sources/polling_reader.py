@@ -14,7 +14,6 @@ out of credits) stops this source only, logs it and calls ``on_fatal``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections import deque
@@ -178,8 +177,9 @@ class PollingReader:
         self, since_id: str | None, cursor: str | None, collected: list[dict[str, Any]]
     ) -> tuple[bool, str | None]:
         """Fetch one page into ``collected``; True when the poll is complete."""
-        if self.limiter is not None:
-            asyncio.run(self.limiter.acquire(1))
+        while self.limiter is not None and (wait := self.limiter.try_take(1)) > 0:
+            if self._stop.wait(wait):  # closing: give up the poll
+                raise ProviderError(ErrorKind.TRANSIENT, "closing")
         page = self.provider.fetch(self.watch, since_id, cursor)
         floor = id_key(since_id)
         fresh = [t for t in page.tweets if not isinstance(t, dict) or id_key(t.get("id")) > floor]

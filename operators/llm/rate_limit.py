@@ -70,24 +70,28 @@ class LocalLimiter:
         self._last_send = -float("inf")
         self._lock = asyncio.Lock()
 
+    def try_take(self, tokens: int) -> float:
+        now = time.monotonic()
+        delay = max(0.0, self.blocked_until - now, self._last_send + self.min_gap - now)
+        for window, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
+            if window is not None:
+                delay = max(delay, window.wait_for(amount, now))
+        if delay > 0:
+            return delay
+        self._last_send = now
+        if self.requests is not None:
+            self.requests.take(1.0, now)
+        if self.tokens is not None:
+            self.tokens.take(float(tokens), now)
+        return 0.0
+
     async def acquire(self, tokens: int) -> float:
         waited = 0.0
         async with self._lock:
-            while True:
-                now = time.monotonic()
-                delay = max(0.0, self.blocked_until - now, self._last_send + self.min_gap - now)
-                for window, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
-                    if window is not None:
-                        delay = max(delay, window.wait_for(amount, now))
-                if delay <= 0:
-                    self._last_send = now
-                    if self.requests is not None:
-                        self.requests.take(1.0, now)
-                    if self.tokens is not None:
-                        self.tokens.take(float(tokens), now)
-                    return waited
+            while (delay := self.try_take(tokens)) > 0:
                 await asyncio.sleep(delay)
                 waited += delay
+            return waited
 
     def observe(self, headers: Any, age_s: float = 0.0) -> None:
         pause = block_for(headers) - age_s

@@ -67,3 +67,59 @@ def test_a_missing_key_names_the_variable(tmp_path: Path, pg_url: str,
     })  # fmt: skip
     with pytest.raises(Exception, match="RAPIDAPI_KEY"):
         run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False)
+
+
+def test_the_x_filtered_stream_feeds_a_whole_run(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes.http_fake import Streamed
+
+    fake = x_server.FakeX()
+    tweets = fake.store.post("streamer", "live from the stream", 30)
+    lines = [x_server.stream_line(t, ["brand"]) for t in tweets]
+    fake.connections.append(Streamed([*lines[:10], b"\r\n", 0.2, *lines[10:], 3.0]))
+    with x_server.running(fake) as (fake, url):
+        monkeypatch.setenv("X_BEARER_TOKEN", fake.token)
+        cfg = settings_from_dict({
+            "pipeline": {"max_wait": "1s", "chunk_key": "watch"},
+            "analyzer": {"kind": "offline"},
+            "sources": [{"name": "live", "type": "x_stream", "base_url": url,
+                         "rules": [{"value": "live stream", "tag": "brand"}]}],
+            "sinks": {"console": False},
+        })  # fmt: skip
+        run_job(cfg, env_for(tmp_path, pg_url), limit=30, recovery=False, live=False)
+    assert scalar(pg_url, "SELECT count(*) FROM tweets WHERE watch = 'rule:brand'") == 30
+    assert [r["tag"] for r in fake.rules.values()] == ["brand"]
+
+
+def test_a_source_budget_is_shared_through_redis(redis_url: str) -> None:
+    import time
+    from datetime import timedelta
+
+    from connectors.providers.base import Watch, WatchKind
+    from connectors.providers.x_api import XApiProvider
+    from connectors.redis.rate_limit import RedisLimiter
+    from connectors.sources.polling_reader import PollingReader
+
+    fake = x_server.FakeX()
+    fake.store.post("a", "alpha", 1)
+    with x_server.running(fake) as (fake, url):
+        readers = [
+            PollingReader(
+                "shared",
+                XApiProvider(fake.token, base_url=url),
+                Watch(WatchKind.SEARCH, q),
+                timedelta(0),
+                limiter=RedisLimiter(redis_url, rpm=6, tpm=None, name="source:x:shared"),
+            )
+            for q in ("alpha", "beta", "gamma")
+        ]
+        for r in readers:  # two processes' worth of pollers, one Redis budget
+            r.read(r.start_position(), 10)
+        time.sleep(4.0)
+        made = len(fake.requests)
+        for r in readers:
+            r.close()
+    # 6 per minute, paced to one per 5 s at most, for all three together: pollers
+    # with no interval at all made one request in 4 s between them, not hundreds
+    assert 1 <= made <= 2
