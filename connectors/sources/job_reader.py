@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from chirpflow.logs import JOB_ID
 from chirpflow.model import JOB_PREFIX, RawRecord, make_origin
 from connectors.postgres.jobs import JobStore
 from connectors.providers.base import ErrorKind, Provider, ProviderError, Watch, WatchKind
+from connectors.sources.feed import Feed
 from connectors.sources.reader import ReadResult
 
 log = logging.getLogger(__name__)
@@ -57,10 +57,7 @@ class JobReader:
         self.idle_s = idle_s
         self.source = source
         self._stream = f"{source}:queue"
-        self._ready: deque[tuple[str, Any, int | None]] = deque()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._feed: Feed[tuple[str, Any, int | None]] = Feed("jobs", self._run)
         self.active: dict[str, _Job] = {}
         self.stop_when_idle = stop_when_idle  # batch use: end when the queue is empty
         self._idle = threading.Event()
@@ -73,11 +70,8 @@ class JobReader:
         return 0
 
     def read(self, position: int, max_items: int) -> ReadResult:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, daemon=True, name="jobs")
-            self._thread.start()
-        with self._lock:
-            items = [self._ready.popleft() for _ in range(min(max_items, len(self._ready)))]
+        self._feed.start()
+        items = self._feed.take(max_items)
         now = datetime.now(UTC)
         if not items:
             return ReadResult([], position, exhausted=self._idle.is_set(),
@@ -90,9 +84,7 @@ class JobReader:
         return ReadResult(records, position + len(items))
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._feed.stop()
         self.provider.close()
 
     # -- the background thread ------------------------------------------------------
@@ -113,23 +105,21 @@ class JobReader:
             self._adopt([r for r in self.store.running() if r["status"] == "fetching"])
         except Exception:
             log.exception("jobs: cannot read the queue")
-        while not self._stop.is_set():
+        while not self._feed.stopping.is_set():
             try:
                 if len(self.active) < self.max_active:
                     self._adopt(self.store.claim(self.max_active))
                 if not self.active:
-                    if self.stop_when_idle and not self.store.queued():
-                        with self._lock:
-                            if not self._ready:
-                                self._idle.set()
-                                return
-                    self._stop.wait(self.idle_s)
+                    if self.stop_when_idle and not self.store.queued() and self._feed.empty():
+                        self._idle.set()
+                        return
+                    self._feed.stopping.wait(self.idle_s)
                     continue
                 for job in list(self.active.values()):
                     self._turn(job)
             except Exception:
                 log.exception("jobs: queue error; retrying")
-                self._stop.wait(self.idle_s)
+                self._feed.stopping.wait(self.idle_s)
 
     def _turn(self, job: _Job) -> None:
         """One page of one job, or its end."""
@@ -153,7 +143,7 @@ class JobReader:
                     wait = (
                         (err.retry_at - datetime.now(UTC)).total_seconds() if err.retry_at else 2.0
                     )
-                    self._stop.wait(min(max(wait, 0.1), 60.0))
+                    self._feed.stopping.wait(min(max(wait, 0.1), 60.0))
                 return
             job.failures = 0
             fresh = []
@@ -169,8 +159,7 @@ class JobReader:
             done = job.cursor is None or job.fetched >= job.max_tweets or not page.tweets
             job.emitted += len(fresh)
             total = job.emitted if done else None  # its last chunk then closes at once
-            with self._lock:
-                self._ready.extend((job.id, t, total) for t in fresh)
+            self._feed.put((job.id, t, total) for t in fresh)
             self.store.fetched(job.id, job.fetched, done)
             if done:
                 self.active.pop(job.id, None)

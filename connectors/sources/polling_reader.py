@@ -15,8 +15,6 @@ out of credits) stops this source only, logs it and calls ``on_fatal``.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +23,7 @@ from typing import Any
 from chirpflow.model import RawRecord, make_origin
 from chirpflow.rate_limits import RateLimiter
 from connectors.providers.base import ErrorKind, Provider, ProviderError, Watch, id_key
+from connectors.sources.feed import Feed
 from connectors.sources.reader import ReadResult
 
 log = logging.getLogger(__name__)
@@ -73,10 +72,8 @@ class PollingReader:
         self.on_fatal = on_fatal
         self.backoff_s = backoff_s
         self._stream = f"{source}:{watch.label}"
-        self._ready: deque[dict[str, Any]] = deque()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._feed: Feed[dict[str, Any]] = Feed(f"poll {self._stream}", self._poll_forever)
+        self._resume_from: str | None = None
         self.failed: str | None = None
         self.polls = 0
 
@@ -90,14 +87,10 @@ class PollingReader:
     # -- the worker side ------------------------------------------------------
     def read(self, position: Position, max_items: int) -> ReadResult:
         since_id, seq = position
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, args=(since_id,), name=f"poll {self._stream}", daemon=True
-            )
-            self._thread.start()
-        with self._lock:
-            n = min(max_items, len(self._ready))
-            payloads = [self._ready.popleft() for _ in range(n)]
+        if not self._feed.started:
+            self._resume_from = since_id  # where the polling thread starts
+            self._feed.start()
+        payloads = self._feed.take(max_items)
         now = datetime.now(UTC)
         if not payloads:
             exhausted = self.failed is not None
@@ -109,19 +102,20 @@ class PollingReader:
         newest = max((id_key(p.get("id")) for p in payloads if isinstance(p, dict)), default=-1)
         if newest > id_key(since_id):
             since_id = str(newest)
-        return ReadResult(records, (since_id, seq + n))
+        return ReadResult(records, (since_id, seq + len(payloads)))
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._feed.stop()
         self.provider.close()
 
     # -- the polling thread -----------------------------------------------------
     def _sleep_until(self, when: datetime) -> bool:
         """False when asked to stop meanwhile."""
         delay = (when - datetime.now(UTC)).total_seconds()
-        return not self._stop.wait(max(0.0, delay))
+        return not self._feed.stopping.wait(max(0.0, delay))
+
+    def _poll_forever(self) -> None:
+        self._run(self._resume_from)
 
     def _run(self, since_id: str | None) -> None:
         backoff = self.backoff_s
@@ -162,8 +156,7 @@ class PollingReader:
                 done = True
             if done:
                 collected.sort(key=lambda p: id_key(p.get("id")) if isinstance(p, dict) else -1)
-                with self._lock:
-                    self._ready.extend(collected)
+                self._feed.put(collected)
                 newest = max((id_key(p.get("id")) for p in collected if isinstance(p, dict)),
                              default=-1)  # fmt: skip
                 if newest > id_key(since_id):
@@ -178,7 +171,7 @@ class PollingReader:
     ) -> tuple[bool, str | None]:
         """Fetch one page into ``collected``; True when the poll is complete."""
         while self.limiter is not None and (wait := self.limiter.try_take(1)) > 0:
-            if self._stop.wait(wait):  # closing: give up the poll
+            if self._feed.stopping.wait(wait):  # closing: give up the poll
                 raise ProviderError(ErrorKind.TRANSIENT, "closing")
         page = self.provider.fetch(self.watch, since_id, cursor)
         floor = id_key(since_id)

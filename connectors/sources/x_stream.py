@@ -16,8 +16,6 @@ only on higher tiers). Pair the stream with a polled search when that matters.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,7 @@ import orjson
 
 from chirpflow.model import RawRecord, make_origin
 from connectors.providers.x_api import BASE_URL, TWEET_FIELDS, USER_FIELDS, to_canonical
+from connectors.sources.feed import Feed
 from connectors.sources.reader import ReadResult
 
 log = logging.getLogger(__name__)
@@ -92,10 +91,7 @@ class XStreamReader:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
                                   headers={"authorization": f"Bearer {bearer_token}"})  # fmt: skip
         self._stream = f"{source}:stream"
-        self._ready: deque[dict[str, Any]] = deque()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._feed: Feed[Any] = Feed(self._stream, self._run)
         self.failed: str | None = None
         self.connects = 0
         self.discarded_partial = 0
@@ -108,11 +104,8 @@ class XStreamReader:
         return 0
 
     def read(self, position: int, max_items: int) -> ReadResult:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, daemon=True, name=self._stream)
-            self._thread.start()
-        with self._lock:
-            items = [self._ready.popleft() for _ in range(min(max_items, len(self._ready)))]
+        self._feed.start()
+        items = self._feed.take(max_items)
         now = datetime.now(UTC)
         if not items:
             return ReadResult([], position, exhausted=self.failed is not None,
@@ -125,10 +118,9 @@ class XStreamReader:
         return ReadResult(records, position + len(items))
 
     def close(self) -> None:
-        self._stop.set()
+        self._feed.stopping.set()
         self._http.close()  # unblocks a read in progress
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._feed.stop()
 
     # -- the connection thread ------------------------------------------------------
     def _run(self) -> None:
@@ -144,7 +136,7 @@ class XStreamReader:
             log.warning(
                 "%s: rule sync failed (%s); streaming with the rules in place", self._stream, err
             )
-        while not self._stop.is_set():
+        while not self._feed.stopping.is_set():
             try:
                 delivered = self._connect()
                 network_tries = 0 if delivered else network_tries
@@ -165,7 +157,7 @@ class XStreamReader:
                             self._stream, type(err).__name__, delay)  # fmt: skip
             else:
                 http_delay, rate_delay = b.http_start_s, b.rate_start_s
-            self._stop.wait(delay)
+            self._feed.stopping.wait(delay)
 
     def _connect(self) -> bool:
         """One connection, read until it ends; True if any tweet came through."""
@@ -202,8 +194,7 @@ class XStreamReader:
                 log.warning("%s: stream error message: %s", self._stream, str(msg)[:300])
                 return False
             item = self._tweet(msg)
-        with self._lock:
-            self._ready.append(item)
+        self._feed.put([item])
         return True
 
     @staticmethod
