@@ -78,42 +78,47 @@ class SourceHooks:
     redis_url: str | None = None
 
 
-_KEY_VARS = {"x": "X_BEARER_TOKEN", "twitterapi_io": "TWITTERAPI_IO_KEY",
-             "rapidapi": "RAPIDAPI_KEY", "x_stream": "X_BEARER_TOKEN"}  # fmt: skip
+KEY_VARS = {"x": "X_BEARER_TOKEN", "twitterapi_io": "TWITTERAPI_IO_KEY",
+            "rapidapi": "RAPIDAPI_KEY", "x_stream": "X_BEARER_TOKEN"}  # fmt: skip
+BASE_URLS = {"x": x_api.BASE_URL, "x_stream": x_api.BASE_URL,
+             "twitterapi_io": twitterapi_io.BASE_URL, "rapidapi": rapidapi.BASE_URL}  # fmt: skip
+_PRICING = {"x": x_api.PRICING, "twitterapi_io": twitterapi_io.PRICING,
+            "rapidapi": rapidapi.PRICING}  # fmt: skip
 
 
-def api_key(src: SourceSettings, env: Mapping[str, str]) -> str:
-    var = _KEY_VARS[src.type]
+def api_key(kind: str, env: Mapping[str, str], what: str) -> str:
+    """The key of a tweet API from the environment; ``what`` names the setting in errors."""
+    var = KEY_VARS[kind]
     key = env.get(var)
     if not key:
-        raise ConfigError(f"sources[{src.name}] (type {src.type}) needs {var} in the environment")
+        raise ConfigError(f"{what} (type {kind}) needs {var} in the environment")
     return key
 
 
-def job_provider(cfg: JobSettings, env: Mapping[str, str]) -> Provider:
-    """The provider jobs fetch accounts through, configured like a polled source."""
-    src = SourceSettings(name="jobs", type=cfg.provider, base_url=cfg.base_url, timelines=["-"])
-    return make_provider(src, env)
-
-
-def make_provider(src: SourceSettings, env: Mapping[str, str]) -> Provider:
-    key = api_key(src, env)
-    defaults = {"x": x_api.PRICING, "twitterapi_io": twitterapi_io.PRICING,
-                "rapidapi": rapidapi.PRICING}[src.type]  # fmt: skip
+def make_provider(
+    kind: str, env: Mapping[str, str], what: str, *, base_url: str | None = None,
+    api_host: str | None = None, price_per_request: float | None = None,
+    price_per_tweet: float | None = None,
+) -> Provider:  # fmt: skip
+    """A provider of tweets (``x``, ``twitterapi_io`` or ``rapidapi``)."""
+    key = api_key(kind, env, what)
+    base = _PRICING[kind]
     pricing = Pricing(
-        per_request=defaults.per_request
-        if src.price_per_request is None
-        else src.price_per_request,
-        per_tweet=defaults.per_tweet if src.price_per_tweet is None else src.price_per_tweet,
-        min_request=defaults.min_request,
+        per_request=base.per_request if price_per_request is None else price_per_request,
+        per_tweet=base.per_tweet if price_per_tweet is None else price_per_tweet,
+        min_request=base.min_request,
     )
-    if src.type == "x":
-        return x_api.XApiProvider(key, src.base_url or x_api.BASE_URL, pricing)
-    if src.type == "twitterapi_io":
-        return twitterapi_io.TwitterApiIoProvider(
-            key, src.base_url or twitterapi_io.BASE_URL, pricing
-        )
-    return rapidapi.RapidApiProvider(key, src.base_url or rapidapi.BASE_URL, src.api_host, pricing)
+    url = base_url or BASE_URLS[kind]
+    if kind == "x":
+        return x_api.XApiProvider(key, url, pricing)
+    if kind == "twitterapi_io":
+        return twitterapi_io.TwitterApiIoProvider(key, url, pricing)
+    return rapidapi.RapidApiProvider(key, url, api_host, pricing)
+
+
+def job_provider(cfg: JobSettings, env: Mapping[str, str]) -> Provider:
+    """The provider jobs fetch accounts through."""
+    return make_provider(cfg.provider, env, "jobs", base_url=cfg.base_url)
 
 
 def watches(src: SourceSettings) -> list[Watch]:
@@ -130,7 +135,15 @@ def make_readers(
     """One reader per partition: a polled source has one per watched item."""
     env = os.environ if env is None else env
     hooks = hooks or SourceHooks()
+    what = f"sources[{src.name}]"
     if src.type in POLLED:
+
+        def provider() -> Provider:
+            return make_provider(
+                src.type, env, what, base_url=src.base_url, api_host=src.api_host,
+                price_per_request=src.price_per_request, price_per_tweet=src.price_per_tweet,
+            )  # fmt: skip
+
         out: list[RecordReader] = []
         for watch in watches(src):
             limiter: RateLimiter | None = None
@@ -142,7 +155,7 @@ def make_readers(
                 limiter = LocalLimiter(rpm / len(watches(src)), None)
             out.append(
                 PollingReader(
-                    src.name, make_provider(src, env), watch, src.interval, limiter=limiter,
+                    src.name, provider(), watch, src.interval, limiter=limiter,
                     max_pages=src.max_pages, backfill_pages=src.backfill_pages,
                     on_usage=hooks.on_usage, on_fatal=hooks.on_fatal,
                 )
@@ -152,13 +165,13 @@ def make_readers(
         assert src.topic is not None
         bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
-            raise ConfigError(f"sources[{src.name}] (type kafka) needs KAFKA_BOOTSTRAP_SERVERS")
+            raise ConfigError(f"{what} (type kafka) needs KAFKA_BOOTSTRAP_SERVERS")
         return kafka_readers(src.name, bootstrap, src.topic, to_end=src.stop_at_end)
     if src.type == "x_stream":
         rules = {r.tag: r.value for r in src.rules}
-        reader = XStreamReader(src.name, api_key(src, env), rules, src.base_url or x_api.BASE_URL,
-                               on_fatal=hooks.on_fatal)  # fmt: skip
-        return [reader]
+        key = api_key(src.type, env, what)
+        url = src.base_url or BASE_URLS[src.type]
+        return [XStreamReader(src.name, key, rules, url, on_fatal=hooks.on_fatal)]
     return [make_reader(src)]
 
 

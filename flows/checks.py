@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import httpx
 
 from chirpflow.settings import POLLED, Environment, Settings
+from flows.build import BASE_URLS, KEY_VARS
 
 Check = Callable[[], tuple[bool, str]]
 TIMEOUT_S = 5.0
@@ -82,13 +83,6 @@ def _missing(var: str) -> Check:
     return lambda: (False, f"{var} is not set")
 
 
-_SOURCE_KEYS = {"x": "X_BEARER_TOKEN", "x_stream": "X_BEARER_TOKEN",
-                "twitterapi_io": "TWITTERAPI_IO_KEY", "rapidapi": "RAPIDAPI_KEY"}  # fmt: skip
-_SOURCE_HOSTS = {"x": "https://api.x.com", "x_stream": "https://api.x.com",
-                 "twitterapi_io": "https://api.twitterapi.io",
-                 "rapidapi": "https://twitter-api45.p.rapidapi.com"}  # fmt: skip
-
-
 def service_checks(env: Environment, db_url: str | None = None) -> dict[str, Check]:
     """The services the process depends on at runtime (readiness)."""
     checks: dict[str, Check] = {}
@@ -119,12 +113,12 @@ def all_checks(
         )
     for src in settings.sources:
         if src.type in POLLED or src.type == "x_stream":
-            var = _SOURCE_KEYS[src.type]
+            var = KEY_VARS[src.type]
             name = f"source {src.name} ({src.type})"
             if not vars.get(var):
                 checks[name] = _missing(var)
             else:
-                checks[name] = partial(reachable, src.base_url or _SOURCE_HOSTS[src.type])
+                checks[name] = partial(reachable, src.base_url or BASE_URLS[src.type])
         if src.type == "kafka" and not env.kafka_bootstrap_servers:
             checks[f"source {src.name} (kafka)"] = _missing("KAFKA_BOOTSTRAP_SERVERS")
     for name, ch in settings.alerts.channels.items():
