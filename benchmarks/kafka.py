@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from chirpflow.settings import Environment, settings_from_dict
 from connectors.embedded.kafka import EmbeddedKafka
+from connectors.embedded.ports import free_ports
+from connectors.kafka.producer import SafeProducer
 from connectors.sources.synthetic import SyntheticTweets
 from flows.ingest import run_ingest
 from flows.job import run_job
@@ -42,18 +44,14 @@ def ingest(n: int, url: str | None) -> dict[str, Any]:
             "api_requests": len(fake.requests)}  # fmt: skip
 
 
-def _fill(bootstrap: str, n: int) -> None:
-    gen = SyntheticTweets(seed=9, duplicate_ratio=0.0)
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+def _fill(bootstrap: str, topic: str, n: int, seed: int, keys: int = 1) -> None:
+    """``n`` synthetic tweets into ``topic``, spread over ``keys`` message keys."""
+    gen = SyntheticTweets(seed=seed, duplicate_ratio=0.0)
+    producer = SafeProducer(bootstrap)
     for start in range(0, n, 10_000):
-        for p in gen.batch(start, min(10_000, n - start)):
-            while True:
-                try:
-                    producer.produce(TOPIC, key=b"bench", value=orjson.dumps(p))
-                    break
-                except BufferError:
-                    producer.poll(0.1)
-        producer.flush(60)
+        for i, p in enumerate(gen.batch(start, min(10_000, n - start))):
+            producer.produce(topic, str(i % keys), orjson.dumps(p))
+        producer.flush()
 
 
 def _bare(bootstrap: str, n: int) -> float:
@@ -80,7 +78,7 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
     kafka = EmbeddedKafka()
     with tempfile.TemporaryDirectory() as home, kafka as bootstrap:
         kafka.create_topic(TOPIC, 1)
-        _fill(bootstrap, n)
+        _fill(bootstrap, TOPIC, n, seed=9)
         bare_s = _bare(bootstrap, n)
         env = Environment(url, None, bootstrap, None, None, Path(home))
         cfg = settings_from_dict({"analyzer": {"kind": "noop"}, "sinks": {"console": False}})
@@ -95,16 +93,10 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
 
 def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home: Path) -> float:
     """Seconds for ``processes`` chirpflow processes (one Bytewax cluster) to replay the topic."""
-    import socket
     import subprocess
     import sys
 
-    socks = [socket.socket() for _ in range(processes)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    addresses = ";".join(f"127.0.0.1:{s.getsockname()[1]}" for s in socks)
-    for s in socks:
-        s.close()
+    addresses = ";".join(f"127.0.0.1:{p}" for p in free_ports(processes))
     cfg = home / "bench.toml"
     cfg.write_text("[analyzer]\nkind = 'noop'\n[sinks]\nconsole = false\n")
     base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CHIRPFLOW_CONFIG")}
@@ -135,18 +127,7 @@ def cluster(n: int, url: str | None) -> dict[str, Any]:
     kafka = EmbeddedKafka()
     with tempfile.TemporaryDirectory() as home, kafka as bootstrap:
         kafka.create_topic("bench.cluster", 4)
-        gen = SyntheticTweets(seed=11, duplicate_ratio=0.0)
-        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
-        for start in range(0, n, 10_000):
-            for i, p in enumerate(gen.batch(start, min(10_000, n - start))):
-                while True:
-                    try:
-                        producer.produce("bench.cluster", key=str(i % 64).encode(),
-                                         value=orjson.dumps(p))  # fmt: skip
-                        break
-                    except BufferError:
-                        producer.poll(0.1)
-            producer.flush(60)
+        _fill(bootstrap, "bench.cluster", n, seed=11, keys=64)
         from connectors.postgres.migrate import migrate
 
         migrate(url)

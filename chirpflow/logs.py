@@ -24,7 +24,7 @@ SECRET_VARS = (
     "DISCORD_WEBHOOK_URL", "TELEGRAM_BOT_TOKEN",
 )  # fmt: skip
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]*:)[^@\s]+@")
-_EXTRA_KEYS = ("chunk_id", "job_id", "source", "stream", "channel")
+_EXTRA_KEYS = ("source", "stream", "channel")  # passed as logging `extra`
 # The chunk (or job) being worked on in this thread or task; JSON logs carry it.
 CHUNK_ID: ContextVar[str | None] = ContextVar("chunk_id", default=None)
 JOB_ID: ContextVar[str | None] = ContextVar("job_id", default=None)

@@ -209,6 +209,7 @@ class RawRecord:
     key_total: int | None = None  # see Tweet.key_total
 
 
+USERNAME_PATTERN = r"@?[A-Za-z0-9_]{1,15}"  # an X handle, with or without its @
 JOB_PREFIX = "job:"  # the watch (and chunk key) of tweets fetched for an on-demand job
 
 

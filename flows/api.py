@@ -15,20 +15,20 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import JobSettings
-from connectors.postgres.jobs import JobStore
+from connectors.postgres.jobs import JOB_ENDED, JobStore
 
 Status = Literal["queued", "fetching", "analysing", "completed", "failed", "cancelled"]
-DONE = {"completed", "failed", "cancelled"}
 
 
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$", description="the account, e.g. @jack")
+    username: str = Field(pattern=f"^{USERNAME_PATTERN}$", description="the account, e.g. @jack")
     max_tweets: int = Field(200, ge=1, description="how many of its latest tweets")
     include_replies: bool = False
 
@@ -145,7 +145,7 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
     def cancel(job_id: str, key_id: Client) -> Job:
         """Cancel: a queued job at once, a running one within one chunk."""
         row = found(job_id)
-        if row["status"] in DONE:
+        if row["status"] in JOB_ENDED:
             raise HTTPException(409, f"job {job_id} already {row['status']}")
         cancelled = store.cancel(job_id)
         assert cancelled is not None
@@ -167,15 +167,11 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
                 if key != last:
                     last = key
                     yield b"event: progress\ndata: " + orjson.dumps(doc) + b"\n\n"
-                if doc["status"] in DONE:
+                if doc["status"] in JOB_ENDED:
                     yield b"event: end\ndata: " + orjson.dumps({"status": doc["status"]}) + b"\n\n"
                     return
                 await asyncio.sleep(poll_s)
 
         return StreamingResponse(stream(), media_type="text/event-stream")
-
-    @app.exception_handler(ValueError)
-    async def bad_value(request: Request, err: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=422)
 
     return app

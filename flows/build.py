@@ -129,6 +129,26 @@ def watches(src: SourceSettings) -> list[Watch]:
     )
 
 
+def configured_readers(
+    settings: Settings,
+    env: Environment,
+    hooks: SourceHooks,
+    *,
+    source_spec: str | None = None,
+    rate: float | None = None,
+    allow_none: bool = False,
+) -> list[RecordReader]:
+    """Readers of every configured source (or of ``--source``), ``--rate`` applied."""
+    sources = [source_override(source_spec)] if source_spec else list(settings.sources)
+    sources = with_rate(sources, rate)
+    if not sources and not allow_none:
+        raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
+    env_vars = dict(os.environ)
+    if env.kafka_bootstrap_servers:
+        env_vars["KAFKA_BOOTSTRAP_SERVERS"] = env.kafka_bootstrap_servers
+    return [r for s in sources for r in make_readers(s, env_vars, hooks)]
+
+
 def make_readers(
     src: SourceSettings, env: Mapping[str, str] | None = None, hooks: SourceHooks | None = None
 ) -> list[RecordReader]:

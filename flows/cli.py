@@ -5,19 +5,24 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from chirpflow.errors import ChirpflowError
 from chirpflow.logs import redact, secret_values, setup_logging
+from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import Environment, Settings, load_settings
 from connectors.kafka.offsets import parse_offsets
+
+if TYPE_CHECKING:
+    from connectors.postgres.jobs import JobStore
 
 CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
 
@@ -423,6 +428,20 @@ def doctor(config: str | None) -> None:
         sys.exit(1)
 
 
+@contextmanager
+def _job_store() -> Iterator[JobStore]:
+    """The jobs queue in the configured (or embedded) database."""
+    from connectors.postgres.jobs import JobStore
+    from flows.services import database
+
+    with database(Environment.from_env()) as url:
+        store = JobStore(url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
 @main.command()
 @click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -436,17 +455,11 @@ def api(config: str | None, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from connectors.postgres.jobs import JobStore
     from flows.api import create_app
-    from flows.services import database
 
     settings = _settings(config)
-    with database(Environment.from_env()) as url:
-        store = JobStore(url)
-        try:
-            uvicorn.run(create_app(store, settings.jobs), host=host, port=port, log_level="info")
-        finally:
-            store.close()
+    with _job_store() as store:
+        uvicorn.run(create_app(store, settings.jobs), host=host, port=port, log_level="info")
 
 
 @main.group("api-key")
@@ -459,15 +472,8 @@ def api_key() -> None:
 @_fail_cleanly
 def api_key_create(name: str) -> None:
     """Create a key for client NAME; it is printed once (only its hash is stored)."""
-    from connectors.postgres.jobs import JobStore
-    from flows.services import database
-
-    with database(Environment.from_env()) as url:
-        store = JobStore(url)
-        try:
-            click.echo(store.create_key(name))
-        finally:
-            store.close()
+    with _job_store() as store:
+        click.echo(store.create_key(name))
 
 
 @main.group()
@@ -484,17 +490,10 @@ def jobs_submit(username: str, max_tweets: int, include_replies: bool) -> None:
     """Queue an analysis of USERNAME's latest tweets; prints the job id."""
     import re
 
-    from connectors.postgres.jobs import JobStore
-    from flows.services import database
-
-    if not re.fullmatch(r"@?[A-Za-z0-9_]{1,15}", username):
+    if not re.fullmatch(USERNAME_PATTERN, username):
         raise click.BadParameter(f"{username!r} is not an X username", param_hint="USERNAME")
-    with database(Environment.from_env()) as url:
-        store = JobStore(url)
-        try:
-            job = store.create(username.lstrip("@"), max_tweets, include_replies, None)
-        finally:
-            store.close()
+    with _job_store() as store:
+        job = store.create(username.lstrip("@"), max_tweets, include_replies, None)
     click.echo(job["id"])
 
 
@@ -507,27 +506,21 @@ def jobs_watch(job_id: str) -> None:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from connectors.postgres.jobs import JobStore
-    from flows.services import database
+    from connectors.postgres.jobs import JOB_ENDED
 
-    with database(Environment.from_env()) as url:
-        store = JobStore(url)
-        try:
-            with Progress(TextColumn("{task.description}"), BarColumn(),
-                          MofNCompleteColumn()) as bar:  # fmt: skip
-                task = bar.add_task(job_id[:8], total=None)
-                while True:
-                    row = store.get(job_id)
-                    if row is None:
-                        raise ChirpflowError(f"no job {job_id}")
-                    total = row["total_tweets"] or row["max_tweets"]
-                    bar.update(task, completed=row["processed_tweets"], total=total,
-                               description=f"{job_id[:8]} {row['status']}")  # fmt: skip
-                    if row["status"] in ("completed", "failed", "cancelled"):
-                        break
-                    time.sleep(1)
-        finally:
-            store.close()
+    with _job_store() as store, Progress(TextColumn("{task.description}"), BarColumn(),
+                                         MofNCompleteColumn()) as bar:  # fmt: skip
+        task = bar.add_task(job_id[:8], total=None)
+        while True:
+            row = store.get(job_id)
+            if row is None:
+                raise ChirpflowError(f"no job {job_id}")
+            total = row["total_tweets"] or row["max_tweets"]
+            bar.update(task, completed=row["processed_tweets"], total=total,
+                       description=f"{job_id[:8]} {row['status']}")  # fmt: skip
+            if row["status"] in JOB_ENDED:
+                break
+            time.sleep(1)
     click.echo(f"{row['status']}: {row['processed_tweets']} tweets"
                + (f" ({row['error']})" if row["error"] else ""))  # fmt: skip
     if row["status"] == "failed":

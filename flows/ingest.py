@@ -8,7 +8,6 @@ that snapshot are produced twice, and the analysis job's dedup drops them.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 
@@ -25,7 +24,7 @@ from connectors.kafka.producer import SafeProducer
 from connectors.kafka.topics import ensure_topic
 from connectors.kafka.tweet_writer import KafkaTweetWriter
 from connectors.sources.reader import RecordReader
-from flows.build import SourceHooks, make_readers, source_override, with_rate
+from flows.build import SourceHooks, configured_readers
 from flows.runner import graceful_interrupt, recovery_config, run_dataflow
 from flows.usage import UsageFlusher, UsageMeter
 from operators.normalize import normalize
@@ -76,11 +75,9 @@ def run_ingest(
     cfg = settings.ingest
     for name in (cfg.topic, cfg.dlq_topic):
         ensure_topic(bootstrap, name, cfg.partitions if name == cfg.topic else 1)
-    sources = [source_override(source_spec)] if source_spec else list(settings.sources)
-    sources = with_rate(sources, rate)
     meter = UsageMeter(env.database_url, alert_channels=list(settings.alerts.channels))
     hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
-    readers = [r for s in sources for r in make_readers(s, os.environ, hooks)]
+    readers = configured_readers(settings, env, hooks, source_spec=source_spec, rate=rate)
     flow, stop = build_ingest_flow(readers, bootstrap, cfg.topic, cfg.dlq_topic, limit=limit,
                                    batch_size=settings.pipeline.source_batch_size)  # fmt: skip
     rec = recovery_config(env.home / "recovery-ingest", reset=reset_recovery) if recovery else None

@@ -24,13 +24,11 @@ from connectors.sources.reader import RecordReader
 from flows.analysis import WriterFactory, build_analysis_flow
 from flows.build import (
     SourceHooks,
+    configured_readers,
     job_provider,
     make_channels,
     make_chunk_analyzer,
-    make_readers,
     make_rules,
-    source_override,
-    with_rate,
 )
 from flows.checks import service_checks
 from flows.ops_server import OpsServer
@@ -64,15 +62,9 @@ def run_job(
     """
     meter = UsageMeter(None, alert_channels=list(settings.alerts.channels))
     if readers is None:
-        sources = [source_override(source_spec)] if source_spec else list(settings.sources)
-        sources = with_rate(sources, rate)
-        if not sources and not settings.jobs.enabled:
-            raise ConfigError("sources: no source configured (add a [[sources]] table or --source)")
         hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
-        env_vars = dict(os.environ)
-        if env.kafka_bootstrap_servers:
-            env_vars["KAFKA_BOOTSTRAP_SERVERS"] = env.kafka_bootstrap_servers
-        readers = [r for s in sources for r in make_readers(s, env_vars, hooks)]
+        readers = configured_readers(settings, env, hooks, source_spec=source_spec, rate=rate,
+                                     allow_none=settings.jobs.enabled)  # fmt: skip
     summary = RunSummary()
     with database(env) if settings.sinks.postgres else _no_database() as url:
         meter.url = url

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 
 from connectors.postgres.pool import open_pool
 
+JOB_ENDED = frozenset({"completed", "failed", "cancelled"})
 _JOB_COLS = (
     "id, status, username, max_tweets, include_replies, total_tweets, processed_tweets,"
     " fetched_tweets, error, created_at, updated_at, started_at, completed_at, cancel_requested"

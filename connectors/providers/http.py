@@ -49,3 +49,9 @@ def message(data: Any) -> str:
             if isinstance(data.get(key), str):
                 return str(data[key])
     return str(data)[:200]
+
+
+def header_int(resp: httpx.Response, name: str) -> int | None:
+    """A header holding a whole number (``x-rate-limit-remaining``), when it does."""
+    value = resp.headers.get(name, "")
+    return int(value) if value.isdigit() else None

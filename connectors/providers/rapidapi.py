@@ -83,19 +83,18 @@ class RapidApiProvider:
         tweets = data.get("timeline") or []
         if not isinstance(tweets, list):
             raise ProviderError(ErrorKind.TRANSIENT, "RapidAPI: 'timeline' is not a list")
+        remaining = http.header_int(resp, "x-ratelimit-requests-remaining")
         pause = None
-        if resp.headers.get("x-ratelimit-requests-remaining") == "0":
-            reset = resp.headers.get("x-ratelimit-requests-reset", "")
-            pause = datetime.now(UTC) + timedelta(seconds=float(reset) if reset.isdigit() else 60)
+        if remaining == 0:  # the plan's quota is used up until its reset
+            reset = http.header_int(resp, "x-ratelimit-requests-reset")
+            pause = datetime.now(UTC) + timedelta(seconds=60 if reset is None else reset)
         nxt = data.get("next_cursor")
         return Page(
             tweets=[to_canonical(t) for t in tweets],
             next_cursor=str(nxt) if nxt and tweets else None,
             cost_usd=self.pricing.cost(len(tweets)),
             pause_until=pause,
-            remaining=int(left)
-            if (left := resp.headers.get("x-ratelimit-requests-remaining", "")).isdigit()
-            else None,
+            remaining=remaining,
         )
 
     def close(self) -> None:

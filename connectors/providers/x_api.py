@@ -113,14 +113,15 @@ class XApiProvider:
         users = _users(data)
         meta = data.get("meta") or {}
         errors = [_problem(e) for e in data.get("errors") or []]
-        pause = _reset(resp) if resp.headers.get("x-rate-limit-remaining") == "0" else None
+        remaining = http.header_int(resp, "x-rate-limit-remaining")
+        pause = _reset(resp) if remaining == 0 else None
         return Page(
             tweets=[to_canonical(t, users) for t in tweets],
             next_cursor=meta.get("next_token") if tweets else None,
             cost_usd=self.pricing.cost(len(tweets)),
             errors=errors,
             pause_until=pause,
-            remaining=_int(resp.headers.get("x-rate-limit-remaining")),
+            remaining=remaining,
         )
 
     def close(self) -> None:
@@ -141,7 +142,3 @@ def _problem(data: Any) -> str:
         if parts:
             return ": ".join(parts)
     return http.message(data)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,22 +12,13 @@ import orjson
 from confluent_kafka import Producer
 
 from connectors.embedded.kafka import EmbeddedKafka
+from connectors.embedded.ports import free_ports
 from flows.cluster import cluster_place
 from tests.factories import payload
 from tests.flows.helpers import scalar
 
 CLI = [sys.executable, "-m", "flows.cli"]
 _FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
-
-
-def _ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [int(s.getsockname()[1]) for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def test_cluster_place_from_kubernetes_and_plain_variables() -> None:
@@ -49,7 +39,7 @@ def test_two_processes_store_every_tweet_exactly_once(
     for i in range(2000):
         producer.produce("cluster.raw", key=f"k{i % 8}".encode(), value=orjson.dumps(payload(i)))
     producer.flush(30)
-    addresses = ";".join(f"127.0.0.1:{p}" for p in _ports(2))
+    addresses = ";".join(f"127.0.0.1:{p}" for p in free_ports(2))
     cfg = tmp_path / "c.toml"
     cfg.write_text("[analyzer]\nkind = 'offline'\n[pipeline]\nmax_wait = '1s'\n"
                    "snapshot_interval = '1s'\n")  # fmt: skip
@@ -88,7 +78,7 @@ def test_a_cluster_process_killed_mid_run_loses_nothing_after_restart(
         if i % 5000 == 0:
             producer.flush(30)
     producer.flush(30)
-    addresses = ";".join(f"127.0.0.1:{p}" for p in _ports(2))
+    addresses = ";".join(f"127.0.0.1:{p}" for p in free_ports(2))
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         "[analyzer]\nkind = 'offline'\n[pipeline]\nmax_wait = '1s'\nsnapshot_interval = '300ms'\n"

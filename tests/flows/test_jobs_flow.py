@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from chirpflow.settings import settings_from_dict
+from chirpflow.settings import Settings, settings_from_dict
 from connectors.postgres.jobs import JobStore
 from connectors.postgres.migrate import migrate
 from flows.job import run_job
@@ -28,6 +28,18 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
         cur += d
         best = max(best, cur)
     return best
+
+
+def _jobs_config(api_url: str, *, analyzer: str = "offline", max_wait: str = "1s",
+                 max_active: int = 10) -> Settings:  # fmt: skip
+    """Only on-demand jobs, fetched from the fake TwitterAPI.io at ``api_url``."""
+    return settings_from_dict({
+        "pipeline": {"max_wait": max_wait, "snapshot_interval": "1s"},
+        "analyzer": {"kind": analyzer, "model": "m"},
+        "sources": [], "sinks": {"console": False},
+        "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": api_url,
+                 "max_active": max_active},
+    })  # fmt: skip
 
 
 def test_jobs_complete_first_in_first_out_at_most_n_at_once(
@@ -45,14 +57,7 @@ def test_jobs_complete_first_in_first_out_at_most_n_at_once(
     ids = {name: store.create(name, n, False, None)["id"] for name, n in asked.items()}
     with twitterapi_io_server.running(fake) as (fake, url):
         monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
-        cfg = settings_from_dict({
-            "pipeline": {"max_wait": "1s", "snapshot_interval": "1s"},
-            "analyzer": {"kind": "offline"},
-            "sources": [],
-            "sinks": {"console": False},
-            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url,
-                     "max_active": 2},
-        })  # fmt: skip
+        cfg = _jobs_config(url, max_active=2)
         run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False, jobs_until_idle=True)
     rows = {r["id"]: r for r in store.list_jobs(limit=100)}
     for name, job_id in ids.items():
@@ -212,12 +217,7 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
         ids = list(pool.map(submit, range(100)))
     with twitterapi_io_server.running(fake) as (fake, url):
         monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
-        cfg = settings_from_dict({
-            "pipeline": {"max_wait": "1s", "snapshot_interval": "1s"},
-            "analyzer": {"kind": "offline"}, "sources": [], "sinks": {"console": False},
-            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url,
-                     "max_active": 10},
-        })  # fmt: skip
+        cfg = _jobs_config(url, max_active=10)
         run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False, jobs_until_idle=True)
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute(
@@ -247,11 +247,7 @@ def test_a_job_through_the_fake_llm(tmp_path: Path, pg_url: str,
     llm = llm_server.FakeLLM(latency_s=0.2)
     with twitterapi_io_server.running(fake) as (fake, url), llm_server.running(llm) as (llm, base):
         monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
-        cfg = settings_from_dict({
-            "pipeline": {"max_wait": "10s"}, "analyzer": {"kind": "llm", "model": "m"},
-            "sources": [], "sinks": {"console": False},
-            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url},
-        })  # fmt: skip
+        cfg = _jobs_config(url, analyzer="llm", max_wait="10s")
         env = dataclasses.replace(env_for(tmp_path, pg_url), openai_api_key=llm.api_key,
                                   openai_base_url=base)  # fmt: skip
         run_job(cfg, env, recovery=False, live=False, jobs_until_idle=True)
@@ -273,10 +269,7 @@ def test_a_job_that_cannot_be_fetched_fails_with_the_reason(
     job_id = store.create("anyone", 100, False, None)["id"]
     with twitterapi_io_server.running(fake) as (fake, url):
         monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
-        cfg = settings_from_dict({
-            "analyzer": {"kind": "offline"}, "sources": [], "sinks": {"console": False},
-            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": url},
-        })  # fmt: skip
+        cfg = _jobs_config(url)
         run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False, jobs_until_idle=True)
     row = store.get(job_id)
     assert row is not None and row["status"] == "failed"

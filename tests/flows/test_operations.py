@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from connectors.embedded.ports import free_port
 from tests.fakes import discord_server, llm_server, telegram_server
 
 CLI = [sys.executable, "-m", "flows.cli"]
@@ -28,12 +28,6 @@ SECRETS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def base_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
@@ -42,7 +36,7 @@ def base_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
 
 
 def test_a_running_job_serves_metrics_health_and_readiness(base_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*CLI, "run", "--quiet", "--rate", "500", "--metrics-port", str(port),
          "--analyzer", "offline"], env=base_env, stderr=subprocess.PIPE, text=True,
