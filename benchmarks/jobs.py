@@ -34,16 +34,26 @@ def jobs(n: int, url: str | None) -> dict[str, Any]:
         fake.store.post(f"acct{j}", f"account {j} says", per_job)
     store = JobStore(url)
     ids = [store.create(f"acct{j}", per_job, False, None)["id"] for j in range(JOBS)]
-    with tempfile.TemporaryDirectory() as home, remote_fake(latency_s=LATENCY_S) as (_, llm), \
-            twitterapi_io_server.running(fake) as (fake, api):  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as home,
+        remote_fake(latency_s=LATENCY_S) as (_, llm),
+        twitterapi_io_server.running(fake) as (fake, api),
+    ):
         os.environ["TWITTERAPI_IO_KEY"] = fake.key
-        cfg = settings_from_dict({
-            "pipeline": {"max_wait": "5s"},
-            "analyzer": {"kind": "llm", "model": "bench-model", "max_in_flight": IN_FLIGHT},
-            "sources": [], "sinks": {"console": False},
-            "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": api,
-                     "max_active": ACTIVE},
-        })  # fmt: skip
+        cfg = settings_from_dict(
+            {
+                "pipeline": {"max_wait": "5s"},
+                "analyzer": {"kind": "llm", "model": "bench-model", "max_in_flight": IN_FLIGHT},
+                "sources": [],
+                "sinks": {"console": False},
+                "jobs": {
+                    "enabled": True,
+                    "provider": "twitterapi_io",
+                    "base_url": api,
+                    "max_active": ACTIVE,
+                },
+            }
+        )
         env = Environment(url, None, None, "sk-test", llm, Path(home))
         started = time.perf_counter()
         run_job(cfg, env, recovery=False, live=False, jobs_until_idle=True)
@@ -51,8 +61,9 @@ def jobs(n: int, url: str | None) -> dict[str, Any]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT status, extract(epoch FROM started_at - created_at)::float8"
-            " FROM analysis_jobs WHERE id = ANY(%s)", (ids,),
-        ).fetchall()  # fmt: skip
+            " FROM analysis_jobs WHERE id = ANY(%s)",
+            (ids,),
+        ).fetchall()
     store.close()
     chunks = JOBS * math.ceil(per_job / 100)
     # today's design: each of 10 users' jobs sends one chunk at a time

@@ -28,20 +28,36 @@ def ingest(n: int, url: str | None) -> dict[str, Any]:
     n = min(n, 50_000)
     fake = x_server.FakeX(limit=10**9)
     fake.store.post("bench", "benchmark tweet", n)
-    with tempfile.TemporaryDirectory() as home, EmbeddedKafka() as bootstrap, \
-            x_server.running(fake) as (fake, api):  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as home,
+        EmbeddedKafka() as bootstrap,
+        x_server.running(fake) as (fake, api),
+    ):
         os.environ["X_BEARER_TOKEN"] = fake.token
-        cfg = settings_from_dict({
-            "sources": [{"name": "x", "type": "x", "base_url": api, "searches": ["benchmark"],
-                         "backfill_pages": n // 100 + 1}],
-            "ingest": {"topic": "bench.ingest", "partitions": 1},
-        })  # fmt: skip
+        cfg = settings_from_dict(
+            {
+                "sources": [
+                    {
+                        "name": "x",
+                        "type": "x",
+                        "base_url": api,
+                        "searches": ["benchmark"],
+                        "backfill_pages": n // 100 + 1,
+                    }
+                ],
+                "ingest": {"topic": "bench.ingest", "partitions": 1},
+            }
+        )
         env = Environment(None, None, bootstrap, None, None, Path(home))
         started = time.perf_counter()
         run_ingest(cfg, env, limit=n, recovery=False)
         elapsed = time.perf_counter() - started
-    return {"tweets": n, "seconds": elapsed, "tweets_per_s": n / elapsed,
-            "api_requests": len(fake.requests)}  # fmt: skip
+    return {
+        "tweets": n,
+        "seconds": elapsed,
+        "tweets_per_s": n / elapsed,
+        "api_requests": len(fake.requests),
+    }
 
 
 def _fill(bootstrap: str, topic: str, n: int, seed: int, keys: int = 1) -> None:
@@ -56,8 +72,7 @@ def _fill(bootstrap: str, topic: str, n: int, seed: int, keys: int = 1) -> None:
 
 def _bare(bootstrap: str, n: int) -> float:
     """Seconds for a plain consumer to read and decode the n messages."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bare",
-                  "enable.auto.commit": False})  # fmt: skip
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bare", "enable.auto.commit": False})
     c.assign([TopicPartition(TOPIC, 0, 0)])
     got = 0
     started = time.perf_counter()
@@ -83,12 +98,18 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
         env = Environment(url, None, bootstrap, None, None, Path(home))
         cfg = settings_from_dict({"analyzer": {"kind": "noop"}, "sinks": {"console": False}})
         started = time.perf_counter()
-        summary = run_job(cfg, env, source_spec=f"kafka:{TOPIC}", limit=n,
-                          recovery=False, live=False)  # fmt: skip
+        summary = run_job(
+            cfg, env, source_spec=f"kafka:{TOPIC}", limit=n, recovery=False, live=False
+        )
         flow_s = time.perf_counter() - started
-    return {"tweets": summary.arrivals, "analyzed": summary.analyzed, "seconds": flow_s,
-            "tweets_per_s": summary.arrivals / flow_s, "bare_consumer_tweets_per_s": n / bare_s,
-            "vs_bare_consumer": (summary.arrivals / flow_s) / (n / bare_s)}  # fmt: skip
+    return {
+        "tweets": summary.arrivals,
+        "analyzed": summary.analyzed,
+        "seconds": flow_s,
+        "tweets_per_s": summary.arrivals / flow_s,
+        "bare_consumer_tweets_per_s": n / bare_s,
+        "vs_bare_consumer": (summary.arrivals / flow_s) / (n / bare_s),
+    }
 
 
 def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home: Path) -> float:
@@ -107,10 +128,24 @@ def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home
         env = {**base, "CHIRPFLOW_HOME": str(home / f"p{processes}-{pid}")}
         if processes > 1:
             env.update(CHIRPFLOW_ADDRESSES=addresses, CHIRPFLOW_PROCESS_ID=str(pid))
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "replay", "--topic", topic, "--from-beginning",
-             "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        ))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "flows.cli",
+                    "replay",
+                    "--topic",
+                    topic,
+                    "--from-beginning",
+                    "--quiet",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for p in procs:
         _, err = p.communicate(timeout=1800)
         if p.returncode != 0:
@@ -134,10 +169,17 @@ def cluster(n: int, url: str | None) -> dict[str, Any]:
         times = {}
         for processes in (1, 2):
             with psycopg.connect(url, autocommit=True) as conn:  # a fresh store per run
-                conn.execute("TRUNCATE tweets, analyses, chunks, duplicates, dead_letters,"
-                             " source_progress")  # fmt: skip
-            times[processes] = _replay_processes(bootstrap, url, "bench.cluster", processes,
-                                                 Path(home))  # fmt: skip
+                conn.execute(
+                    "TRUNCATE tweets, analyses, chunks, duplicates, dead_letters, source_progress"
+                )
+            times[processes] = _replay_processes(
+                bootstrap, url, "bench.cluster", processes, Path(home)
+            )
     one, two = n / times[1], n / times[2]
-    return {"tweets": n, "tweets_per_s": two, "one_process_tweets_per_s": one,
-            "two_processes_tweets_per_s": two, "two_vs_one": two / one}  # fmt: skip
+    return {
+        "tweets": n,
+        "tweets_per_s": two,
+        "one_process_tweets_per_s": one,
+        "two_processes_tweets_per_s": two,
+        "two_vs_one": two / one,
+    }

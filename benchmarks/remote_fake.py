@@ -23,8 +23,13 @@ def _serve(conn: Connection, kwargs: dict[str, Any]) -> None:
         conn.send(url)
         while (cmd := conn.recv()) != "stop":
             assert cmd == "stats"
-            conn.send({"statuses": dict(fake.statuses), "ok_requests": fake.ok_requests,
-                       "prompt_tokens": fake.prompt_tokens})  # fmt: skip
+            conn.send(
+                {
+                    "statuses": dict(fake.statuses),
+                    "ok_requests": fake.ok_requests,
+                    "prompt_tokens": fake.prompt_tokens,
+                }
+            )
 
 
 class RemoteFake:

@@ -63,8 +63,13 @@ def pg_sink(n: int, url: str | None) -> dict[str, Any]:
         rows += writer.write(batch)
         elapsed += time.perf_counter() - t0
     writer.close()
-    return {"tweets": n, "rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed,
-            "tweets_per_s": n / elapsed}  # fmt: skip
+    return {
+        "tweets": n,
+        "rows": rows,
+        "seconds": elapsed,
+        "rows_per_s": rows / elapsed,
+        "tweets_per_s": n / elapsed,
+    }
 
 
 def notify(n: int, url: str | None) -> dict[str, Any]:
@@ -89,6 +94,13 @@ def notify(n: int, url: str | None) -> dict[str, Any]:
     outbox.close()
     limit = fake.limit / fake.per_s
     rate = (count - 1) / elapsed if elapsed else 0.0
-    return {"tweets": count, "messages": len(fake.messages), "seconds": elapsed,
-            "messages_per_s": rate, "channel_limit_per_s": limit, "vs_limit": rate / limit,
-            "http_429": fake.statuses.count(429), "tweets_per_s": rate}  # fmt: skip
+    return {
+        "tweets": count,
+        "messages": len(fake.messages),
+        "seconds": elapsed,
+        "messages_per_s": rate,
+        "channel_limit_per_s": limit,
+        "vs_limit": rate / limit,
+        "http_429": fake.statuses.count(429),
+        "tweets_per_s": rate,
+    }

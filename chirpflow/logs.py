@@ -20,9 +20,13 @@ from typing import Any
 import orjson
 
 SECRET_VARS = (
-    "OPENAI_API_KEY", "X_BEARER_TOKEN", "TWITTERAPI_IO_KEY", "RAPIDAPI_KEY",
-    "DISCORD_WEBHOOK_URL", "TELEGRAM_BOT_TOKEN",
-)  # fmt: skip
+    "OPENAI_API_KEY",
+    "X_BEARER_TOKEN",
+    "TWITTERAPI_IO_KEY",
+    "RAPIDAPI_KEY",
+    "DISCORD_WEBHOOK_URL",
+    "TELEGRAM_BOT_TOKEN",
+)
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]*:)[^@\s]+@")
 _EXTRA_KEYS = ("source", "stream", "channel")  # passed as logging `extra`
 # The chunk (or job) being worked on in this thread or task; JSON logs carry it.
@@ -54,8 +58,9 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(record.getMessage(), self.secrets)
         record.args = None
         if record.exc_info:
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)),
-                                     self.secrets)  # fmt: skip
+            record.exc_text = redact(
+                "".join(traceback.format_exception(*record.exc_info)), self.secrets
+            )
             record.exc_info = None
         return True
 

@@ -52,9 +52,10 @@ LLM_RETRIES = Counter("chirpflow_llm_retries_total", "LLM requests retried", ["r
 LLM_RATE_LIMITED = Counter("chirpflow_llm_429_total", "LLM answers with status 429", ["code"])
 LLM_IN_FLIGHT = Gauge("chirpflow_llm_in_flight", "LLM requests under way")
 LLM_TOKENS = Counter(
-    "chirpflow_llm_tokens_total", "LLM tokens by kind (prompt, cached, completion)",
+    "chirpflow_llm_tokens_total",
+    "LLM tokens by kind (prompt, cached, completion)",
     ["model", "kind"],
-)  # fmt: skip
+)
 LLM_COST = Counter("chirpflow_llm_cost_usd_total", "LLM spend in US dollars", ["model"])
 LLM_CIRCUIT_OPEN = Gauge(
     "chirpflow_llm_circuit_open", "1 while LLM calls wait on quota or authentication errors"
@@ -83,9 +84,10 @@ PENDING_TWEETS = Gauge(
 )
 PENDING_CHUNKS = Gauge("chirpflow_pending_chunks", "Chunks submitted for analysis, not finished")
 KAFKA_LAG = Gauge(
-    "chirpflow_kafka_lag_messages", "Messages behind the end of a Kafka partition",
+    "chirpflow_kafka_lag_messages",
+    "Messages behind the end of a Kafka partition",
     ["topic", "partition"],
-)  # fmt: skip
+)
 SOURCE_REMAINING = Gauge(
     "chirpflow_source_rate_limit_remaining",
     "Requests left in the tweet API's current rate-limit window (from its headers)",

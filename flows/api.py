@@ -54,8 +54,13 @@ class Problem(BaseModel):
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {401: "missing or unknown API key", 404: "no such job", 409: "job already ended",
-            422: "invalid input", 429: "request budget of this API key used up"}  # fmt: skip
+    text = {
+        401: "missing or unknown API key",
+        404: "no such job",
+        409: "job already ended",
+        422: "invalid input",
+        429: "request budget of this API key used up",
+    }
     return {c: {"model": Problem, "description": text[c]} for c in codes}
 
 
@@ -90,8 +95,9 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
     app = FastAPI(title="chirpflow", version="1", description=__doc__)
 
     class JobSubmission(JobRequest):
-        max_tweets: int = Field(200, ge=1, le=cfg.max_tweets_limit,
-                                description="how many of its latest tweets")  # fmt: skip
+        max_tweets: int = Field(
+            200, ge=1, le=cfg.max_tweets_limit, description="how many of its latest tweets"
+        )
 
     limiter = _RateLimit(cfg.requests_per_minute_per_key)
 
@@ -105,8 +111,9 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
         wait = limiter.check(key_id)
         if wait:
-            raise HTTPException(429, "too many requests for this API key",
-                                {"Retry-After": str(max(1, round(wait)))})  # fmt: skip
+            raise HTTPException(
+                429, "too many requests for this API key", {"Retry-After": str(max(1, round(wait)))}
+            )
         return key_id
 
     Client = Annotated[int, Depends(client)]
@@ -120,12 +127,16 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
     @app.post("/v1/jobs", status_code=201, response_model=Job, responses=_errors(401, 422, 429))
     def submit(body: JobSubmission, key_id: Client) -> Job:
         """Queue an analysis of the account's latest tweets."""
-        return _job(store.create(body.username.lstrip("@"), body.max_tweets,
-                                 body.include_replies, key_id))  # fmt: skip
+        return _job(
+            store.create(body.username.lstrip("@"), body.max_tweets, body.include_replies, key_id)
+        )
 
     @app.get("/v1/jobs", response_model=list[Job], responses=_errors(401, 422, 429))
-    def jobs(key_id: Client, status: Status | None = None,
-             limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Job]:  # fmt: skip
+    def jobs(
+        key_id: Client,
+        status: Status | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[Job]:
         """Jobs, newest first, optionally of one status."""
         return [_job(r) for r in store.list_jobs(status, limit)]
 
@@ -135,8 +146,12 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
         return _job(found(job_id))
 
     @app.get("/v1/jobs/{job_id}/results", responses=_errors(401, 404, 422, 429))
-    def results(job_id: str, key_id: Client, offset: Annotated[int, Query(ge=0)] = 0,
-                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:  # fmt: skip
+    def results(
+        job_id: str,
+        key_id: Client,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
         """Per-tweet analyses (paginated), chunk summaries and aggregates."""
         row = found(job_id)
         return {"job": _job(row).model_dump(), **store.results(job_id, offset, limit)}

@@ -78,12 +78,23 @@ class SourceHooks:
     redis_url: str | None = None
 
 
-KEY_VARS = {"x": "X_BEARER_TOKEN", "twitterapi_io": "TWITTERAPI_IO_KEY",
-            "rapidapi": "RAPIDAPI_KEY", "x_stream": "X_BEARER_TOKEN"}  # fmt: skip
-BASE_URLS = {"x": x_api.BASE_URL, "x_stream": x_api.BASE_URL,
-             "twitterapi_io": twitterapi_io.BASE_URL, "rapidapi": rapidapi.BASE_URL}  # fmt: skip
-_PRICING = {"x": x_api.PRICING, "twitterapi_io": twitterapi_io.PRICING,
-            "rapidapi": rapidapi.PRICING}  # fmt: skip
+KEY_VARS = {
+    "x": "X_BEARER_TOKEN",
+    "twitterapi_io": "TWITTERAPI_IO_KEY",
+    "rapidapi": "RAPIDAPI_KEY",
+    "x_stream": "X_BEARER_TOKEN",
+}
+BASE_URLS = {
+    "x": x_api.BASE_URL,
+    "x_stream": x_api.BASE_URL,
+    "twitterapi_io": twitterapi_io.BASE_URL,
+    "rapidapi": rapidapi.BASE_URL,
+}
+_PRICING = {
+    "x": x_api.PRICING,
+    "twitterapi_io": twitterapi_io.PRICING,
+    "rapidapi": rapidapi.PRICING,
+}
 
 
 def api_key(kind: str, env: Mapping[str, str], what: str) -> str:
@@ -96,10 +107,15 @@ def api_key(kind: str, env: Mapping[str, str], what: str) -> str:
 
 
 def make_provider(
-    kind: str, env: Mapping[str, str], what: str, *, base_url: str | None = None,
-    api_host: str | None = None, price_per_request: float | None = None,
+    kind: str,
+    env: Mapping[str, str],
+    what: str,
+    *,
+    base_url: str | None = None,
+    api_host: str | None = None,
+    price_per_request: float | None = None,
     price_per_tweet: float | None = None,
-) -> Provider:  # fmt: skip
+) -> Provider:
     """A provider of tweets (``x``, ``twitterapi_io`` or ``rapidapi``)."""
     key = api_key(kind, env, what)
     base = _PRICING[kind]
@@ -160,9 +176,14 @@ def make_readers(
 
         def provider() -> Provider:
             return make_provider(
-                src.type, env, what, base_url=src.base_url, api_host=src.api_host,
-                price_per_request=src.price_per_request, price_per_tweet=src.price_per_tweet,
-            )  # fmt: skip
+                src.type,
+                env,
+                what,
+                base_url=src.base_url,
+                api_host=src.api_host,
+                price_per_request=src.price_per_request,
+                price_per_tweet=src.price_per_tweet,
+            )
 
         out: list[RecordReader] = []
         for watch in watches(src):
@@ -175,11 +196,17 @@ def make_readers(
                 limiter = LocalLimiter(rpm / len(watches(src)), None)
             out.append(
                 PollingReader(
-                    src.name, provider(), watch, src.interval, limiter=limiter,
-                    max_pages=src.max_pages, backfill_pages=src.backfill_pages,
-                    on_usage=hooks.on_usage, on_fatal=hooks.on_fatal,
+                    src.name,
+                    provider(),
+                    watch,
+                    src.interval,
+                    limiter=limiter,
+                    max_pages=src.max_pages,
+                    backfill_pages=src.backfill_pages,
+                    on_usage=hooks.on_usage,
+                    on_fatal=hooks.on_fatal,
                 )
-            )  # fmt: skip
+            )
         return out
     if src.type == "kafka":
         assert src.topic is not None
@@ -196,10 +223,12 @@ def make_readers(
 
 
 def kafka_readers(
-    source: str, bootstrap: str, topic: str,
+    source: str,
+    bootstrap: str,
+    topic: str,
     ranges: dict[int, tuple[int, int | None]] | None = None,
     to_end: bool = False,
-) -> list[RecordReader]:  # fmt: skip
+) -> list[RecordReader]:
     """One reader per partition; ``ranges`` (start, end) for a replay, else from the start
     (to the end as it is now with ``to_end``, else tailing)."""
     c = offsets.consumer(bootstrap)
@@ -207,14 +236,18 @@ def kafka_readers(
         parts = offsets.partitions(c, topic)
         if ranges is None:
             ranges = {
-                p: (offsets.watermarks(c, topic, p)[0],
-                    offsets.end_offset(c, topic, p) if to_end else None)
+                p: (
+                    offsets.watermarks(c, topic, p)[0],
+                    offsets.end_offset(c, topic, p) if to_end else None,
+                )
                 for p in parts
-            }  # fmt: skip
+            }
     finally:
         c.close()
-    return [KafkaPartitionReader(source, bootstrap, topic, p, start, end)
-            for p, (start, end) in sorted(ranges.items())]  # fmt: skip
+    return [
+        KafkaPartitionReader(source, bootstrap, topic, p, start, end)
+        for p, (start, end) in sorted(ranges.items())
+    ]
 
 
 def make_reader(src: SourceSettings) -> RecordReader:

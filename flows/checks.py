@@ -48,8 +48,9 @@ def kafka(bootstrap: str) -> tuple[bool, str]:
 
 def llm(base_url: str | None, key: str) -> tuple[bool, str]:
     base = (base_url or "https://api.openai.com/v1").rstrip("/")
-    resp = httpx.get(f"{base}/models", headers={"authorization": f"Bearer {key}"},
-                     timeout=TIMEOUT_S)  # fmt: skip
+    resp = httpx.get(
+        f"{base}/models", headers={"authorization": f"Bearer {key}"}, timeout=TIMEOUT_S
+    )
     if resp.status_code in (401, 403):
         return False, f"{base}: key rejected (HTTP {resp.status_code})"
     return resp.status_code < 500, f"{base}: HTTP {resp.status_code}"

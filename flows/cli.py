@@ -160,9 +160,13 @@ def run(
 @click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
 @_fail_cleanly
 def ingest(
-    config: str | None, source_spec: str | None, limit: int | None, rate: float | None,
-    no_recovery: bool, reset_recovery: bool,
-) -> None:  # fmt: skip
+    config: str | None,
+    source_spec: str | None,
+    limit: int | None,
+    rate: float | None,
+    no_recovery: bool,
+    reset_recovery: bool,
+) -> None:
     """Sources -> normalize -> Kafka ([ingest] topic, default tweets.raw).
 
     Run it beside `chirpflow run --source kafka` for a durable log you can
@@ -172,8 +176,15 @@ def ingest(
     """
     from flows.ingest import run_ingest
 
-    run_ingest(_settings(config), Environment.from_env(), source_spec=source_spec, limit=limit,
-               rate=rate, recovery=not no_recovery, reset_recovery=reset_recovery)  # fmt: skip
+    run_ingest(
+        _settings(config),
+        Environment.from_env(),
+        source_spec=source_spec,
+        limit=limit,
+        rate=rate,
+        recovery=not no_recovery,
+        reset_recovery=reset_recovery,
+    )
 
 
 def _when(value: str | None, flag: str) -> datetime | None:
@@ -182,8 +193,9 @@ def _when(value: str | None, flag: str) -> datetime | None:
     try:
         ts = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected an ISO time like 2026-11-22T10:00:00Z, got {value!r}",
-                                 param_hint=flag) from None  # fmt: skip
+        raise click.BadParameter(
+            f"expected an ISO time like 2026-11-22T10:00:00Z, got {value!r}", param_hint=flag
+        ) from None
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
@@ -191,17 +203,26 @@ def _when(value: str | None, flag: str) -> datetime | None:
 @click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.option("--topic", default="tweets.raw", show_default=True, help="The topic to replay.")
 @click.option("--from-beginning", is_flag=True, help="Start at each partition's first offset.")
-@click.option("--from-offset", metavar="P:O[,P:O...]", help="Start offsets per partition "
-              "(partitions not named are skipped).")  # fmt: skip
+@click.option(
+    "--from-offset",
+    metavar="P:O[,P:O...]",
+    help="Start offsets per partition (partitions not named are skipped).",
+)
 @click.option("--from-timestamp", metavar="ISO", help="Start at the first message at/after this.")
 @click.option("--to-timestamp", metavar="ISO", help="Stop before the first message at/after this.")
 @click.option("--to-end", is_flag=True, help="Stop at the end as it is now (the default).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_fail_cleanly
 def replay(
-    config: str | None, topic: str, from_beginning: bool, from_offset: str | None,
-    from_timestamp: str | None, to_timestamp: str | None, to_end: bool, quiet: bool,
-) -> None:  # fmt: skip
+    config: str | None,
+    topic: str,
+    from_beginning: bool,
+    from_offset: str | None,
+    from_timestamp: str | None,
+    to_timestamp: str | None,
+    to_end: bool,
+    quiet: bool,
+) -> None:
     """Re-analyse exactly one range of a Kafka topic.
 
     Independent of the live job's recovery state. Rows are upserted (never
@@ -219,8 +240,9 @@ def replay(
         from_time=_when(from_timestamp, "--from-timestamp"),
         to_time=_when(to_timestamp, "--to-timestamp"),
     )
-    summary, ranges = run_replay(_settings(config), Environment.from_env(), topic, r,
-                                 live=not quiet)  # fmt: skip
+    summary, ranges = run_replay(
+        _settings(config), Environment.from_env(), topic, r, live=not quiet
+    )
     if not ranges:
         click.echo(f"{topic}: nothing in that range")
         return
@@ -508,21 +530,29 @@ def jobs_watch(job_id: str) -> None:
 
     from connectors.postgres.jobs import JOB_ENDED
 
-    with _job_store() as store, Progress(TextColumn("{task.description}"), BarColumn(),
-                                         MofNCompleteColumn()) as bar:  # fmt: skip
+    with (
+        _job_store() as store,
+        Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar,
+    ):
         task = bar.add_task(job_id[:8], total=None)
         while True:
             row = store.get(job_id)
             if row is None:
                 raise ChirpflowError(f"no job {job_id}")
             total = row["total_tweets"] or row["max_tweets"]
-            bar.update(task, completed=row["processed_tweets"], total=total,
-                       description=f"{job_id[:8]} {row['status']}")  # fmt: skip
+            bar.update(
+                task,
+                completed=row["processed_tweets"],
+                total=total,
+                description=f"{job_id[:8]} {row['status']}",
+            )
             if row["status"] in JOB_ENDED:
                 break
             time.sleep(1)
-    click.echo(f"{row['status']}: {row['processed_tweets']} tweets"
-               + (f" ({row['error']})" if row["error"] else ""))  # fmt: skip
+    click.echo(
+        f"{row['status']}: {row['processed_tweets']} tweets"
+        + (f" ({row['error']})" if row["error"] else "")
+    )
     if row["status"] == "failed":
         sys.exit(1)
 

@@ -62,11 +62,16 @@ def as_tweets(texts: Sequence[str]) -> list[Tweet]:
     now = datetime.now(UTC)
     return [
         Tweet(
-            id=str(i + 1), text=t, author_id="1", created_at=now,
-            origin=make_origin("eval:0", i), source="eval", fetched_at=now,
+            id=str(i + 1),
+            text=t,
+            author_id="1",
+            created_at=now,
+            origin=make_origin("eval:0", i),
+            source="eval",
+            fetched_at=now,
         )
         for i, t in enumerate(texts)
-    ]  # fmt: skip
+    ]
 
 
 def evaluate(

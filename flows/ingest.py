@@ -48,9 +48,14 @@ class _Batches:
 
 
 def build_ingest_flow(
-    readers: Sequence[RecordReader], bootstrap: str, topic: str, dlq_topic: str,
-    *, limit: int | None = None, batch_size: int = 1000,
-) -> tuple[Dataflow, threading.Event]:  # fmt: skip
+    readers: Sequence[RecordReader],
+    bootstrap: str,
+    topic: str,
+    dlq_topic: str,
+    *,
+    limit: int | None = None,
+    batch_size: int = 1000,
+) -> tuple[Dataflow, threading.Event]:
     stop = threading.Event()
     flow = Dataflow("chirpflow-ingest")
     raw = op.input("read", flow, ReaderSource(readers, batch_size, limit, stop))
@@ -65,10 +70,15 @@ def build_ingest_flow(
 
 
 def run_ingest(
-    settings: Settings, env: Environment, *, source_spec: str | None = None,
-    limit: int | None = None, rate: float | None = None, recovery: bool = True,
+    settings: Settings,
+    env: Environment,
+    *,
+    source_spec: str | None = None,
+    limit: int | None = None,
+    rate: float | None = None,
+    recovery: bool = True,
     reset_recovery: bool = False,
-) -> None:  # fmt: skip
+) -> None:
     if not env.kafka_bootstrap_servers:
         raise ConfigError("chirpflow ingest needs KAFKA_BOOTSTRAP_SERVERS (the broker to write to)")
     bootstrap = env.kafka_bootstrap_servers
@@ -78,8 +88,14 @@ def run_ingest(
     meter = UsageMeter(env.database_url, alert_channels=list(settings.alerts.channels))
     hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
     readers = configured_readers(settings, env, hooks, source_spec=source_spec, rate=rate)
-    flow, stop = build_ingest_flow(readers, bootstrap, cfg.topic, cfg.dlq_topic, limit=limit,
-                                   batch_size=settings.pipeline.source_batch_size)  # fmt: skip
+    flow, stop = build_ingest_flow(
+        readers,
+        bootstrap,
+        cfg.topic,
+        cfg.dlq_topic,
+        limit=limit,
+        batch_size=settings.pipeline.source_batch_size,
+    )
     rec = recovery_config(env.home / "recovery-ingest", reset=reset_recovery) if recovery else None
     flusher = UsageFlusher(meter)
     try:

@@ -63,8 +63,14 @@ def run_job(
     meter = UsageMeter(None, alert_channels=list(settings.alerts.channels))
     if readers is None:
         hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
-        readers = configured_readers(settings, env, hooks, source_spec=source_spec, rate=rate,
-                                     allow_none=settings.jobs.enabled)  # fmt: skip
+        readers = configured_readers(
+            settings,
+            env,
+            hooks,
+            source_spec=source_spec,
+            rate=rate,
+            allow_none=settings.jobs.enabled,
+        )
     summary = RunSummary()
     with database(env) if settings.sinks.postgres else _no_database() as url:
         meter.url = url
@@ -98,9 +104,11 @@ def run_job(
             if url is None:
                 raise ConfigError("jobs.enabled needs the PostgreSQL sink (the queue lives there)")
             job_reader = JobReader(
-                JobStore(url), job_provider(settings.jobs, os.environ),
-                max_active=settings.jobs.max_active, stop_when_idle=jobs_until_idle,
-            )  # fmt: skip
+                JobStore(url),
+                job_provider(settings.jobs, os.environ),
+                max_active=settings.jobs.max_active,
+                stop_when_idle=jobs_until_idle,
+            )
             readers = [*readers, job_reader]
 
         def summary_writer(worker: int, count: int) -> BatchWriter[Outcome]:

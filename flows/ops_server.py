@@ -87,8 +87,9 @@ class OpsServer:
     def __init__(self, port: int, host: str = "0.0.0.0", checks: dict[str, Check] | None = None):
         self._server = _OpsServer(host, port, checks or {})
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="ops-http")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="ops-http"
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -51,8 +51,10 @@ def resolve(bootstrap: str, topic: str, r: ReplayRange) -> dict[int, tuple[int, 
         if r.from_offsets is not None:
             unknown = sorted(set(r.from_offsets) - set(parts))
             if unknown:
-                raise ConfigError(f"--from-offset: topic {topic!r} has no partition {unknown[0]}"
-                                  f" (partitions: {parts})")  # fmt: skip
+                raise ConfigError(
+                    f"--from-offset: topic {topic!r} has no partition {unknown[0]}"
+                    f" (partitions: {parts})"
+                )
         out: dict[int, tuple[int, int]] = {}
         for p in parts:
             low, _ = offsets.watermarks(c, topic, p)
@@ -82,18 +84,27 @@ def run_replay(
     ranges = resolve(env.kafka_bootstrap_servers, topic, r)
     if not ranges:
         return RunSummary(), ranges
-    readers = kafka_readers(SOURCE, env.kafka_bootstrap_servers, topic,
-                            {p: (s, e) for p, (s, e) in ranges.items()})  # fmt: skip
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), disable=not live)  # fmt: skip
-    tasks = {f"{SOURCE}:{topic}:{p}": progress.add_task(f"{topic}[{p}]", total=e - s)
-             for p, (s, e) in ranges.items()}  # fmt: skip
+    readers = kafka_readers(
+        SOURCE, env.kafka_bootstrap_servers, topic, {p: (s, e) for p, (s, e) in ranges.items()}
+    )
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not live,
+    )
+    tasks = {
+        f"{SOURCE}:{topic}:{p}": progress.add_task(f"{topic}[{p}]", total=e - s)
+        for p, (s, e) in ranges.items()
+    }
 
     def advance(stream: str, n: int) -> None:
         if stream in tasks:
             progress.advance(tasks[stream], n)
 
     with progress:
-        summary = run_job(settings, env, readers=readers, recovery=False, live=False,
-                          on_read=advance)  # fmt: skip
+        summary = run_job(
+            settings, env, readers=readers, recovery=False, live=False, on_read=advance
+        )
     return summary, ranges

@@ -54,9 +54,13 @@ def render_eval(doc: dict[str, Any], console: Console | None = None) -> None:
         table.add_column(col, justify="right")
     for r in runs:
         table.add_row(
-            str(r["batch_size"]), f"{r['score']:.3f}", str(r["failed"]), str(r["requests"]),
-            f"{r['prompt_tokens_per_1k']:,.0f}", f"${r['usd_per_1k']:.4f}",
-        )  # fmt: skip
+            str(r["batch_size"]),
+            f"{r['score']:.3f}",
+            str(r["failed"]),
+            str(r["requests"]),
+            f"{r['prompt_tokens_per_1k']:,.0f}",
+            f"${r['usd_per_1k']:.4f}",
+        )
     console.print(table)
     console.print("confusion (rows: gold, columns: predicted):")
     for row in runs[-1]["confusion"]:

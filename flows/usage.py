@@ -59,8 +59,13 @@ class UsageMeter:
             if stopped and self.alert_channels:
                 outbox = Outbox(self.url)
                 try:
-                    outbox.add([self._alert(s, r, ch, day.isoformat()) for s, r in stopped
-                                for ch in self.alert_channels])  # fmt: skip
+                    outbox.add(
+                        [
+                            self._alert(s, r, ch, day.isoformat())
+                            for s, r in stopped
+                            for ch in self.alert_channels
+                        ]
+                    )
                 finally:
                     outbox.close()
         except Exception:  # keep the increments for the next flush
@@ -76,9 +81,14 @@ class UsageMeter:
     @staticmethod
     def _alert(stream: str, reason: str, channel: str, day: str) -> Notification:
         return Notification(
-            id=f"source-stopped:{stream}:{day}:{channel}", rule="source_stopped", channel=channel,
-            kind="tweet", title=f"Source stopped: {stream}", body=reason, severity=90,
-        )  # fmt: skip
+            id=f"source-stopped:{stream}:{day}:{channel}",
+            rule="source_stopped",
+            channel=channel,
+            kind="tweet",
+            title=f"Source stopped: {stream}",
+            body=reason,
+            severity=90,
+        )
 
 
 class UsageFlusher:
@@ -87,8 +97,9 @@ class UsageFlusher:
     def __init__(self, meter: UsageMeter, interval_s: float = 10.0) -> None:
         self.meter = meter
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(interval_s,), daemon=True,
-                                        name="usage")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._run, args=(interval_s,), daemon=True, name="usage"
+        )
         self._thread.start()
 
     def _run(self, interval_s: float) -> None:

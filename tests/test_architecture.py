@@ -19,8 +19,11 @@ ALLOWED = {
 }
 OURS = set(ALLOWED)
 # domain logic never touches the engine; only these adapters and flows/ do
-BYTEWAX_ADAPTERS = {"connectors/bytewax_source.py", "connectors/bytewax_sink.py",
-                    "connectors/bytewax_flushing_sink.py"}  # fmt: skip
+BYTEWAX_ADAPTERS = {
+    "connectors/bytewax_source.py",
+    "connectors/bytewax_sink.py",
+    "connectors/bytewax_flushing_sink.py",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -39,9 +39,15 @@ class EmbeddedKafka(EmbeddedService):
         self._tmp = tempfile.TemporaryDirectory(prefix="chirpflow-kafka-")
         url = f"tcp://{HOST}:{self.port}"
         args = [
-            _binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
-        ]  # fmt: skip
+            _binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
         self._server = ServerProcess(args, Path(self._tmp.name) / "tansu.log")
         self._server.start()
         if not wait_for_port(HOST, self.port, timeout):

@@ -135,20 +135,39 @@ class EmbeddedPostgres(EmbeddedService):
             if user:
                 _chown_tree(self.data_dir, user)
             self._run(
-                ["initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8",
-                 "--locale=C", "-U", "postgres"],
+                [
+                    "initdb",
+                    "-D",
+                    str(self.data_dir),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    "postgres",
+                ],
                 user,
-            )  # fmt: skip
+            )
         self.port = self.port or free_port()
         opts = [f"-h {HOST}", f"-p {self.port}", f"-k {self.data_dir}", "-c max_connections=200"]
         if not self.durable:
             opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run(
-            ["pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
-             "-o", " ".join(opts), "-w", "-t", str(int(timeout)), "start"],
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.data_dir / "server.log"),
+                "-o",
+                " ".join(opts),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+            ],
             user,
             timeout=timeout + 10,
-        )  # fmt: skip
+        )
         self._started_here = True
         self._wait_ready(timeout)
         return self.url

@@ -44,9 +44,20 @@ class EmbeddedRedis(EmbeddedService):
             self.data_dir = Path(self._tmp.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            str(_binary()), "--bind", HOST, "--port", str(self.port), "--save", "",
-            "--appendonly", "no", "--dir", str(self.data_dir), "--protected-mode", "yes",
-        ]  # fmt: skip
+            str(_binary()),
+            "--bind",
+            HOST,
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.data_dir),
+            "--protected-mode",
+            "yes",
+        ]
         self._server = ServerProcess(args, self.data_dir / "redis.log")
         self._server.start()
         deadline = time.monotonic() + timeout

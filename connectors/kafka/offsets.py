@@ -19,9 +19,15 @@ TIMEOUT_S = 10.0
 
 
 def consumer(bootstrap: str) -> Consumer:
-    return Consumer({"bootstrap.servers": bootstrap, "group.id": "chirpflow-offsets",
-                     "enable.auto.commit": False, "enable.partition.eof": False,
-                     "fetch.wait.max.ms": 10})  # fmt: skip
+    return Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "chirpflow-offsets",
+            "enable.auto.commit": False,
+            "enable.partition.eof": False,
+            "fetch.wait.max.ms": 10,
+        }
+    )
 
 
 def partitions(c: Consumer, topic: str) -> list[int]:
@@ -84,8 +90,9 @@ def offset_for_time(c: Consumer, topic: str, partition: int, when: datetime) -> 
     if low >= high:
         return high
     answer = c.offsets_for_times([TopicPartition(topic, partition, ms)], timeout=TIMEOUT_S)[0]
-    if answer.error is None and _is_first_at_or_after(c, topic, partition, answer.offset, ms,
-                                                      low, high):  # fmt: skip
+    if answer.error is None and _is_first_at_or_after(
+        c, topic, partition, answer.offset, ms, low, high
+    ):
         return high if answer.offset < 0 else int(answer.offset)
     return _search(c, topic, partition, ms, low, high)
 

@@ -31,8 +31,11 @@ class KafkaOutcomeWriter:
             if isinstance(item, ChunkResult):
                 tweets = {t.id: t for t in item.chunk.tweets}
                 for a in item.analyses:
-                    doc = {"tweet": tweet_to_dict(tweets[a.tweet_id]), "analysis": asdict(a),
-                           "chunk_id": item.analysis.chunk_id}  # fmt: skip
+                    doc = {
+                        "tweet": tweet_to_dict(tweets[a.tweet_id]),
+                        "analysis": asdict(a),
+                        "chunk_id": item.analysis.chunk_id,
+                    }
                     self.producer.produce(self.topic, a.tweet_id, orjson.dumps(doc))
                 for d in item.dead_letters:
                     self._dead(d)

@@ -24,9 +24,14 @@ IDLE = timedelta(milliseconds=50)
 
 class KafkaPartitionReader:
     def __init__(
-        self, source: str, bootstrap: str, topic: str, partition: int, start: int,
+        self,
+        source: str,
+        bootstrap: str,
+        topic: str,
+        partition: int,
+        start: int,
         end: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.source = source
         self.topic = topic
         self.partition = partition
@@ -46,11 +51,16 @@ class KafkaPartitionReader:
 
     def _assign(self, position: int) -> Consumer:
         if self._consumer is None:
-            self._consumer = Consumer({
-                "bootstrap.servers": self._bootstrap, "group.id": f"chirpflow-{self.source}",
-                "enable.auto.commit": False, "enable.partition.eof": False,
-                "auto.offset.reset": "earliest", "fetch.wait.max.ms": 50,
-            })  # fmt: skip
+            self._consumer = Consumer(
+                {
+                    "bootstrap.servers": self._bootstrap,
+                    "group.id": f"chirpflow-{self.source}",
+                    "enable.auto.commit": False,
+                    "enable.partition.eof": False,
+                    "auto.offset.reset": "earliest",
+                    "fetch.wait.max.ms": 50,
+                }
+            )
         if self._assigned_at != position:
             self._consumer.assign([TopicPartition(self.topic, self.partition, position)])
             self._assigned_at = position
@@ -78,8 +88,11 @@ class KafkaPartitionReader:
                 break
             key = msg.key()
             watch = key.decode("utf-8", "replace") if isinstance(key, bytes) else None
-            records.append(RawRecord(make_origin(self._stream, offset), self.source,
-                                     msg.value() or b"", now, watch))  # fmt: skip
+            records.append(
+                RawRecord(
+                    make_origin(self._stream, offset), self.source, msg.value() or b"", now, watch
+                )
+            )
             position = offset + 1
         self._assigned_at = position
         self._report_lag(consumer, position)

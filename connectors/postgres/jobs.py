@@ -60,16 +60,29 @@ class JobStore:
         return int(row["id"]) if row else None
 
     # -- jobs ----------------------------------------------------------------
-    def create(self, username: str, max_tweets: int, include_replies: bool,
-               api_key_id: int | None) -> dict[str, Any]:  # fmt: skip
+    def create(
+        self, username: str, max_tweets: int, include_replies: bool, api_key_id: int | None
+    ) -> dict[str, Any]:
         job_id = uuid.uuid4().hex
         row = self._one(
             f"INSERT INTO analysis_jobs (id, key, username, max_tweets, include_replies,"
             f" api_key_id, params) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_JOB_COLS}",
-            (job_id, f"job:{job_id}", username, max_tweets, include_replies, api_key_id,
-             Jsonb({"username": username, "max_tweets": max_tweets,
-                    "include_replies": include_replies})),
-        )  # fmt: skip
+            (
+                job_id,
+                f"job:{job_id}",
+                username,
+                max_tweets,
+                include_replies,
+                api_key_id,
+                Jsonb(
+                    {
+                        "username": username,
+                        "max_tweets": max_tweets,
+                        "include_replies": include_replies,
+                    }
+                ),
+            ),
+        )
         assert row is not None
         return row
 
@@ -78,10 +91,14 @@ class JobStore:
 
     def list_jobs(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         if status:
-            return self._all(f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE status = %s"
-                             " ORDER BY seq DESC LIMIT %s", (status, limit))  # fmt: skip
-        return self._all(f"SELECT {_JOB_COLS} FROM analysis_jobs ORDER BY seq DESC LIMIT %s",
-                         (limit,))  # fmt: skip
+            return self._all(
+                f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE status = %s"
+                " ORDER BY seq DESC LIMIT %s",
+                (status, limit),
+            )
+        return self._all(
+            f"SELECT {_JOB_COLS} FROM analysis_jobs ORDER BY seq DESC LIMIT %s", (limit,)
+        )
 
     def cancel(self, job_id: str) -> dict[str, Any] | None:
         """Queued jobs stop at once; running ones within one chunk (the reader checks)."""
@@ -95,11 +112,15 @@ class JobStore:
 
     def claim(self, max_active: int) -> list[dict[str, Any]]:
         """Start queued jobs, oldest first, while fewer than ``max_active`` run."""
-        with self._pool.connection() as conn, conn.transaction(), \
-                conn.cursor(row_factory=dict_row) as cur:  # fmt: skip
+        with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('chirpflow-job-claim'))")
-            cur.execute("SELECT count(*) AS n FROM analysis_jobs"
-                        " WHERE status IN ('fetching', 'analysing')")  # fmt: skip
+            cur.execute(
+                "SELECT count(*) AS n FROM analysis_jobs WHERE status IN ('fetching', 'analysing')"
+            )
             row = cur.fetchone()
             free = max_active - int(row["n"] if row else 0)
             if free <= 0:
@@ -128,8 +149,10 @@ class JobStore:
         return int(row["n"]) if row else 0
 
     def running(self) -> list[dict[str, Any]]:
-        return self._all(f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE status IN"
-                         " ('fetching', 'analysing') ORDER BY seq")  # fmt: skip
+        return self._all(
+            f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE status IN"
+            " ('fetching', 'analysing') ORDER BY seq"
+        )
 
     def fetched(self, job_id: str, fetched: int, done: bool) -> None:
         """Tweets fetched so far; ``done``: the total is known, analysis finishes it."""
@@ -167,8 +190,9 @@ class JobStore:
             mix[a["sentiment"]] = mix.get(a["sentiment"], 0) + 1
             for t in a["topics"]:
                 topics[t] = topics.get(t, 0) + 1
-        flagged = sorted((a for a in analyses if a["risk"] >= 50 or a["flags"]),
-                         key=lambda a: -a["risk"])[:20]  # fmt: skip
+        flagged = sorted(
+            (a for a in analyses if a["risk"] >= 50 or a["flags"]), key=lambda a: -a["risk"]
+        )[:20]
         keys = ("chunk_id", "summary", "model", "cost_usd", "dead_letters")
         chunks = [{k: r["results"].get(k) for k in keys} for r in rows]
         top = sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))[:10]

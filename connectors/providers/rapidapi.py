@@ -47,9 +47,12 @@ class RapidApiProvider:
     name = "rapidapi"
 
     def __init__(
-        self, api_key: str, base_url: str = BASE_URL, host: str | None = None,
+        self,
+        api_key: str,
+        base_url: str = BASE_URL,
+        host: str | None = None,
         pricing: Pricing = PRICING,
-    ) -> None:  # fmt: skip
+    ) -> None:
         host = host or urlparse(BASE_URL).netloc
         self._http = http.client(base_url, {"x-rapidapi-key": api_key, "x-rapidapi-host": host})
         self.pricing = pricing

@@ -89,8 +89,10 @@ class TwitterApiIoProvider:
         elif watch.kind is WatchKind.MENTIONS:
             path, params = "/twitter/user/mentions", {"userName": user}
         else:
-            path, params = "/twitter/tweet/advanced_search", {"query": watch.target,
-                                                              "queryType": "Latest"}  # fmt: skip
+            path, params = (
+                "/twitter/tweet/advanced_search",
+                {"query": watch.target, "queryType": "Latest"},
+            )
         params["cursor"] = cursor or ""
         data = self._check(http.get(self._http, path, params))
         nested = data.get("data")

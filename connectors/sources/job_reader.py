@@ -48,9 +48,15 @@ def _is_reply(t: Any) -> bool:
 
 class JobReader:
     def __init__(
-        self, store: JobStore, provider: Provider, *, max_active: int = 10,
-        idle_s: float = 1.0, source: str = "jobs", stop_when_idle: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        store: JobStore,
+        provider: Provider,
+        *,
+        max_active: int = 10,
+        idle_s: float = 1.0,
+        source: str = "jobs",
+        stop_when_idle: bool = False,
+    ) -> None:
         self.store = store
         self.provider = provider
         self.max_active = max_active
@@ -74,13 +80,20 @@ class JobReader:
         items = self._feed.take(max_items)
         now = datetime.now(UTC)
         if not items:
-            return ReadResult([], position, exhausted=self._idle.is_set(),
-                              wait_until=now + READ_POLL)  # fmt: skip
+            return ReadResult(
+                [], position, exhausted=self._idle.is_set(), wait_until=now + READ_POLL
+            )
         records = [
-            RawRecord(make_origin(self._stream, position + i), self.source, payload, now,
-                      f"{JOB_PREFIX}{job_id}", key_total=total)
+            RawRecord(
+                make_origin(self._stream, position + i),
+                self.source,
+                payload,
+                now,
+                f"{JOB_PREFIX}{job_id}",
+                key_total=total,
+            )
             for i, (job_id, payload, total) in enumerate(items)
-        ]  # fmt: skip
+        ]
         return ReadResult(records, position + len(items))
 
     def close(self) -> None:
@@ -91,8 +104,9 @@ class JobReader:
     def _adopt(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             if r["id"] not in self.active:
-                job = _Job(r["id"], r["username"], r["max_tweets"] or 200,
-                           bool(r["include_replies"]))  # fmt: skip
+                job = _Job(
+                    r["id"], r["username"], r["max_tweets"] or 200, bool(r["include_replies"])
+                )
                 # resumed after a restart: what is already done is skipped, never re-analysed
                 job.seen = self.store.done_tweet_ids(job.id) if r["fetched_tweets"] else set()
                 job.fetched = len(job.seen)

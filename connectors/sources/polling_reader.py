@@ -151,14 +151,17 @@ class PollingReader:
                 if since_id is not None:
                     log.warning(
                         "%s: stopped after %d pages before reaching the last seen tweet;"
-                        " older new tweets are skipped (raise max_pages)", self._stream, pages
-                    )  # fmt: skip
+                        " older new tweets are skipped (raise max_pages)",
+                        self._stream,
+                        pages,
+                    )
                 done = True
             if done:
                 collected.sort(key=lambda p: id_key(p.get("id")) if isinstance(p, dict) else -1)
                 self._feed.put(collected)
-                newest = max((id_key(p.get("id")) for p in collected if isinstance(p, dict)),
-                             default=-1)  # fmt: skip
+                newest = max(
+                    (id_key(p.get("id")) for p in collected if isinstance(p, dict)), default=-1
+                )
                 if newest > id_key(since_id):
                     since_id = str(newest)
                 self.polls += 1
@@ -180,8 +183,9 @@ class PollingReader:
         for e in page.errors:
             log.warning("%s: partial error: %s", self._stream, e)
         if self.on_usage is not None:
-            self.on_usage(Usage(self.provider.name, self.source, 1, len(fresh), page.cost_usd,
-                                page.remaining))  # fmt: skip
+            self.on_usage(
+                Usage(self.provider.name, self.source, 1, len(fresh), page.cost_usd, page.remaining)
+            )
         if page.pause_until is not None:
             self._sleep_until(page.pause_until)
         reached = since_id is not None and len(fresh) < len(page.tweets)

@@ -69,8 +69,7 @@ def _raise_for(resp: httpx.Response) -> None:
     if resp.status_code in (401, 403):
         raise StreamFatal(f"X stream: HTTP {resp.status_code}: {resp.text[:200]}")
     if resp.status_code >= 400:
-        raise httpx.HTTPStatusError(f"HTTP {resp.status_code}", request=resp.request,
-                                    response=resp)  # fmt: skip
+        raise httpx.HTTPStatusError(f"HTTP {resp.status_code}", request=resp.request, response=resp)
 
 
 class XStreamReader:
@@ -88,8 +87,11 @@ class XStreamReader:
         self.backoff = backoff
         self.on_fatal = on_fatal
         timeout = httpx.Timeout(30.0, read=backoff.silence_s)
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                  headers={"authorization": f"Bearer {bearer_token}"})  # fmt: skip
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            headers={"authorization": f"Bearer {bearer_token}"},
+        )
         self._stream = f"{source}:stream"
         self._feed: Feed[Any] = Feed(self._stream, self._run)
         self.failed: str | None = None
@@ -108,13 +110,19 @@ class XStreamReader:
         items = self._feed.take(max_items)
         now = datetime.now(UTC)
         if not items:
-            return ReadResult([], position, exhausted=self.failed is not None,
-                              wait_until=now + READ_POLL)  # fmt: skip
+            return ReadResult(
+                [], position, exhausted=self.failed is not None, wait_until=now + READ_POLL
+            )
         records = [
-            RawRecord(make_origin(self._stream, position + i), self.source, p, now,
-                      p.pop("_watch", None) if isinstance(p, dict) else None)
+            RawRecord(
+                make_origin(self._stream, position + i),
+                self.source,
+                p,
+                now,
+                p.pop("_watch", None) if isinstance(p, dict) else None,
+            )
             for i, p in enumerate(items)
-        ]  # fmt: skip
+        ]
         return ReadResult(records, position + len(items))
 
     def close(self) -> None:
@@ -153,16 +161,23 @@ class XStreamReader:
             except (httpx.TransportError, httpx.StreamError) as err:
                 network_tries += 1
                 delay = min(b.network_max_s, b.network_step_s * network_tries)
-                log.warning("%s: connection lost (%s); reconnecting in %.2fs",
-                            self._stream, type(err).__name__, delay)  # fmt: skip
+                log.warning(
+                    "%s: connection lost (%s); reconnecting in %.2fs",
+                    self._stream,
+                    type(err).__name__,
+                    delay,
+                )
             else:
                 http_delay, rate_delay = b.http_start_s, b.rate_start_s
             self._feed.stopping.wait(delay)
 
     def _connect(self) -> bool:
         """One connection, read until it ends; True if any tweet came through."""
-        params = {"tweet.fields": TWEET_FIELDS, "expansions": "author_id",
-                  "user.fields": USER_FIELDS}  # fmt: skip
+        params = {
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
         self.connects += 1
         got = False
         with self._http.stream("GET", "/2/tweets/search/stream", params=params) as resp:
@@ -201,8 +216,11 @@ class XStreamReader:
     def _tweet(msg: Any) -> Any:
         if not isinstance(msg, dict) or not isinstance(msg.get("data"), dict):
             return msg
-        users = {str(u.get("id")): u for u in (msg.get("includes") or {}).get("users") or []
-                 if isinstance(u, dict)}  # fmt: skip
+        users = {
+            str(u.get("id")): u
+            for u in (msg.get("includes") or {}).get("users") or []
+            if isinstance(u, dict)
+        }
         out = to_canonical(msg["data"], users)
         tags = [r.get("tag") for r in msg.get("matching_rules") or [] if isinstance(r, dict)]
         out["_watch"] = f"rule:{tags[0]}" if tags and tags[0] else None

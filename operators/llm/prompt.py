@@ -44,7 +44,14 @@ SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": [
-                    "i", "sentiment", "score", "topics", "risk", "flags", "language", "reason",
+                    "i",
+                    "sentiment",
+                    "score",
+                    "topics",
+                    "risk",
+                    "flags",
+                    "language",
+                    "reason",
                 ],
                 "properties": {
                     "i": {"type": "integer"},
@@ -63,7 +70,7 @@ SCHEMA: dict[str, Any] = {
         },
         "summary": {"type": "string"},
     },
-}  # fmt: skip
+}
 
 RESPONSE_FORMAT: dict[str, Any] = {
     "type": "json_schema",

@@ -19,10 +19,27 @@ from dataclasses import dataclass
 from chirpflow.model import RiskFlag
 
 DEFAULT_TOXICITY = (
-    "idiot", "idiots", "stupid", "moron", "dumb", "shut up", "fuck", "fucking", "shit",
-    "bitch", "asshole", "bastard", "scumbag", "kill yourself", "kys", "die in a fire",
-    "trash company", "loser", "pathetic", "disgusting",
-)  # fmt: skip
+    "idiot",
+    "idiots",
+    "stupid",
+    "moron",
+    "dumb",
+    "shut up",
+    "fuck",
+    "fucking",
+    "shit",
+    "bitch",
+    "asshole",
+    "bastard",
+    "scumbag",
+    "kill yourself",
+    "kys",
+    "die in a fire",
+    "trash company",
+    "loser",
+    "pathetic",
+    "disgusting",
+)
 
 
 def _phrases(words: Sequence[str]) -> re.Pattern[str] | None:

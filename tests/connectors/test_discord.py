@@ -14,10 +14,15 @@ HOSTILE = "@everyone <@&123> *_[]()~>#+-=|{}.!` \u202e\u200b <b>x</b> " + "y" * 
 
 def _n(body: str = "hello", **kw: object) -> Notification:
     fields: dict[str, object] = {
-        "id": "r:1:d", "rule": "r", "channel": "d", "kind": "tweet",
-        "title": "risky: @dan", "body": body, "url": "https://x.com/dan/status/1",
+        "id": "r:1:d",
+        "rule": "r",
+        "channel": "d",
+        "kind": "tweet",
+        "title": "risky: @dan",
+        "body": body,
+        "url": "https://x.com/dan/status/1",
         "fields": [("risk", "80"), ("why", "keyword: scam")],
-    }  # fmt: skip
+    }
     fields.update(kw)
     return Notification(**fields)  # type: ignore[arg-type]
 

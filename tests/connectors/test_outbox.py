@@ -15,10 +15,16 @@ from tests.fakes.discord_server import FakeDiscord, running
 
 def _n(i: int, channel: str = "ops") -> Notification:
     return Notification(
-        id=f"risky:{i}:{channel}", rule="risky", channel=channel, kind="tweet",
-        title=f"alert {i}", body=f"tweet {i}", url=f"https://x.com/u/status/{i}",
-        fields=[("risk", "90")], severity=90,
-    )  # fmt: skip
+        id=f"risky:{i}:{channel}",
+        rule="risky",
+        channel=channel,
+        kind="tweet",
+        title=f"alert {i}",
+        body=f"tweet {i}",
+        url=f"https://x.com/u/status/{i}",
+        fields=[("risk", "90")],
+        severity=90,
+    )
 
 
 def _statuses(outbox: Outbox) -> dict[str, str]:
@@ -48,8 +54,10 @@ def test_kill_between_insert_and_send_sends_at_restart(pg_url: str) -> None:
         restarted = Outbox(pg_url)
         Dispatcher(restarted, {"ops": DiscordChannel("ops", url)}, {"ops": 30}).run_once()
     assert sorted(m["embeds"][0]["title"] for m in fake.messages) == [
-        "alert 1", "alert 2", "alert 3",
-    ]  # fmt: skip
+        "alert 1",
+        "alert 2",
+        "alert 3",
+    ]
 
 
 def test_kill_between_send_and_mark_never_sends_twice(pg_url: str) -> None:

@@ -22,8 +22,9 @@ from tests.fakes.tweet_store import TweetStore
 FAST = timedelta(milliseconds=100)
 
 
-def drain(reader: PollingReader, position: Position, want: int, timeout: float = 10.0
-          ) -> tuple[list[Any], Position]:  # fmt: skip
+def drain(
+    reader: PollingReader, position: Position, want: int, timeout: float = 10.0
+) -> tuple[list[Any], Position]:
     """Read until ``want`` payloads arrived (or the reader stopped, or time ran out)."""
     out: list[Any] = []
     deadline = time.monotonic() + timeout
@@ -46,8 +47,9 @@ def provider(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, TweetSt
             yield XApiProvider(fake.token, base_url=url), store, fake
     elif request.param == "twitterapi_io":
         with twitterapi_io_server.running(twitterapi_io_server.FakeTwitterApiIo(store=store)) as (
-            fake, url,
-        ):  # fmt: skip
+            fake,
+            url,
+        ):
             yield TwitterApiIoProvider(fake.key, base_url=url), store, fake
     else:
         with rapidapi_server.running(rapidapi_server.FakeRapidApi(store=store)) as (fake, url):
@@ -99,8 +101,11 @@ def test_each_provider_payload_normalizes_to_the_same_tweet(
 
     tweet = normalize(RawRecord(make_origin("w:0", 0), "w", payload, T0, "timeline:carol"))
     assert isinstance(tweet, Tweet), tweet
-    assert (tweet.id, tweet.text, tweet.author_id) == (str(posted.id), "normalize me",
-                                                       str(posted.author_id))  # fmt: skip
+    assert (tweet.id, tweet.text, tweet.author_id) == (
+        str(posted.id),
+        "normalize me",
+        str(posted.author_id),
+    )
     assert tweet.author_username == "carol" and tweet.created_at == posted.created_at
     assert tweet.author_followers == posted.followers and tweet.watch == "timeline:carol"
 
@@ -111,9 +116,14 @@ def test_x_rate_limit_waits_until_reset_then_continues() -> None:
     fake = x_server.FakeX(store=store, limit=2, window_s=2.0)
     with x_server.running(fake) as (fake, url):
         usage: list[Usage] = []
-        reader = PollingReader("w", XApiProvider(fake.token, base_url=url),
-                               Watch(WatchKind.SEARCH, "t"), FAST, backfill_pages=3,
-                               on_usage=usage.append)  # fmt: skip
+        reader = PollingReader(
+            "w",
+            XApiProvider(fake.token, base_url=url),
+            Watch(WatchKind.SEARCH, "t"),
+            FAST,
+            backfill_pages=3,
+            on_usage=usage.append,
+        )
         got, _ = drain(reader, reader.start_position(), 250, timeout=15)
         reader.close()
     assert len(got) == 250
@@ -127,8 +137,12 @@ def test_x_empty_pages_in_both_forms_and_partial_errors() -> None:
     for as_list in (False, True):
         fake = x_server.FakeX(empty_as_list=as_list, partial_errors=True)
         with x_server.running(fake) as (fake, url):
-            reader = PollingReader("w", XApiProvider(fake.token, base_url=url),
-                                   Watch(WatchKind.SEARCH, "nothing"), FAST)  # fmt: skip
+            reader = PollingReader(
+                "w",
+                XApiProvider(fake.token, base_url=url),
+                Watch(WatchKind.SEARCH, "nothing"),
+                FAST,
+            )
             got, _ = drain(reader, reader.start_position(), 1, timeout=0.5)
             fake.store.post("erin", "nothing here", 2)
             got, _ = drain(reader, reader.start_position(), 2)
@@ -139,14 +153,29 @@ def test_x_empty_pages_in_both_forms_and_partial_errors() -> None:
 def test_transient_errors_back_off_and_recover() -> None:
     fake = x_server.FakeX()
     fake.store.post("finn", "hello", 2)
-    fake.inject.extend([
-        (503, {"title": "Service Unavailable", "status": 503, "type": "about:blank",
-               "detail": "Service Unavailable"}, {}),
-        (200, b"<html>gateway</html>", {}),
-    ])  # fmt: skip
+    fake.inject.extend(
+        [
+            (
+                503,
+                {
+                    "title": "Service Unavailable",
+                    "status": 503,
+                    "type": "about:blank",
+                    "detail": "Service Unavailable",
+                },
+                {},
+            ),
+            (200, b"<html>gateway</html>", {}),
+        ]
+    )
     with x_server.running(fake) as (fake, url):
-        reader = PollingReader("w", XApiProvider(fake.token, base_url=url),
-                               Watch(WatchKind.SEARCH, "hello"), FAST, backoff_s=0.05)  # fmt: skip
+        reader = PollingReader(
+            "w",
+            XApiProvider(fake.token, base_url=url),
+            Watch(WatchKind.SEARCH, "hello"),
+            FAST,
+            backoff_s=0.05,
+        )
         got, _ = drain(reader, reader.start_position(), 2)
         reader.close()
     assert len(got) == 2 and fake.statuses[:2] == [503, 200]
@@ -157,9 +186,14 @@ def test_out_of_credits_stops_the_source_and_alerts() -> None:
     fake.store.post("gina", "x", 40)
     stopped: list[tuple[str, str]] = []
     with twitterapi_io_server.running(fake) as (fake, url):
-        reader = PollingReader("io", TwitterApiIoProvider(fake.key, base_url=url),
-                               Watch(WatchKind.TIMELINE, "gina"), FAST, backfill_pages=5,
-                               on_fatal=lambda s, r: stopped.append((s, r)))  # fmt: skip
+        reader = PollingReader(
+            "io",
+            TwitterApiIoProvider(fake.key, base_url=url),
+            Watch(WatchKind.TIMELINE, "gina"),
+            FAST,
+            backfill_pages=5,
+            on_fatal=lambda s, r: stopped.append((s, r)),
+        )
         got, _ = drain(reader, reader.start_position(), 100)
         reader.close()
     assert got == []  # the poll never completed: nothing half-emitted
@@ -190,8 +224,12 @@ def test_twitterapi_io_rate_limit_429_is_retried() -> None:
     fake.store.post("hal", "y", 3)
     fake.inject.append((429, {"error": "Too Many Requests"}, {"retry-after": "0.2"}))
     with twitterapi_io_server.running(fake) as (fake, url):
-        reader = PollingReader("io", TwitterApiIoProvider(fake.key, base_url=url),
-                               Watch(WatchKind.TIMELINE, "hal"), FAST)  # fmt: skip
+        reader = PollingReader(
+            "io",
+            TwitterApiIoProvider(fake.key, base_url=url),
+            Watch(WatchKind.TIMELINE, "hal"),
+            FAST,
+        )
         got, _ = drain(reader, reader.start_position(), 3)
         reader.close()
     assert len(got) == 3 and fake.statuses[0] == 429

@@ -14,11 +14,15 @@ HOSTILE = "*_[]()~`>#+-=|{}.!\\ @everyone <b>bold</b> \u202eRTL\u202c zero\u200b
 
 def _n(body: str, **kw: object) -> Notification:
     fields: dict[str, object] = {
-        "id": "r:1:t", "rule": "r", "channel": "t", "kind": "tweet",
-        "title": "risk (80) for @dan_1!", "body": body,
+        "id": "r:1:t",
+        "rule": "r",
+        "channel": "t",
+        "kind": "tweet",
+        "title": "risk (80) for @dan_1!",
+        "body": body,
         "url": "https://x.com/dan_1/status/1?x=(1)",
         "fields": [("why", "keyword: scam.")],
-    }  # fmt: skip
+    }
     fields.update(kw)
     return Notification(**fields)  # type: ignore[arg-type]
 

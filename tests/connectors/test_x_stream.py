@@ -30,17 +30,22 @@ def drain(reader: XStreamReader, want: int, timeout: float = 10.0) -> list[Any]:
 
 def test_rules_are_synced_by_tag() -> None:
     fake = x_server.FakeX()
-    fake.rules = {"1": {"id": "1", "value": "old query", "tag": "brand"},
-                  "2": {"id": "2", "value": "keep me", "tag": "keep"},
-                  "3": {"id": "3", "value": "gone", "tag": "stale"}}  # fmt: skip
+    fake.rules = {
+        "1": {"id": "1", "value": "old query", "tag": "brand"},
+        "2": {"id": "2", "value": "keep me", "tag": "keep"},
+        "3": {"id": "3", "value": "gone", "tag": "stale"},
+    }
     fake.connections.append(Streamed([b"\r\n"]))
     with x_server.running(fake) as (fake, url):
-        reader = XStreamReader("live", fake.token, {"brand": "new query", "keep": "keep me"},
-                               url, FAST)  # fmt: skip
+        reader = XStreamReader(
+            "live", fake.token, {"brand": "new query", "keep": "keep me"}, url, FAST
+        )
         drain(reader, 1, timeout=1.0)
         reader.close()
     assert sorted((r["tag"], r["value"]) for r in fake.rules.values()) == [
-        ("brand", "new query"), ("keep", "keep me")]  # fmt: skip
+        ("brand", "new query"),
+        ("keep", "keep me"),
+    ]
     assert fake.rule_posts[0] == {"delete": {"ids": ["1", "3"]}}
 
 
@@ -49,11 +54,15 @@ def test_keepalives_a_disconnect_mid_line_and_a_silent_connection() -> None:
     t = store.post("ann", "streamed", 4)
     lines = [x_server.stream_line(x, ["brand"]) for x in t]
     fake = x_server.FakeX(store=store)
-    fake.connections.extend([
-        Streamed([lines[0], b"\r\n", 0.05, lines[1], lines[2][:30]], abrupt=True),  # cut mid-line
-        Streamed([b"\r\n", 0.8]),  # silent for longer than silence_s: a dead connection
-        Streamed([lines[2], b"{not json\r\n", lines[3], 5.0]),
-    ])  # fmt: skip
+    fake.connections.extend(
+        [
+            Streamed(
+                [lines[0], b"\r\n", 0.05, lines[1], lines[2][:30]], abrupt=True
+            ),  # cut mid-line
+            Streamed([b"\r\n", 0.8]),  # silent for longer than silence_s: a dead connection
+            Streamed([lines[2], b"{not json\r\n", lines[3], 5.0]),
+        ]
+    )
     with x_server.running(fake) as (fake, url):
         reader = XStreamReader("live", fake.token, {"brand": "streamed"}, url, FAST)
         records = drain(reader, 5)
@@ -85,8 +94,9 @@ def test_too_many_connections_backs_off_then_connects() -> None:
 def test_a_bad_token_stops_the_source() -> None:
     stopped: list[str] = []
     with x_server.running() as (_, url):
-        reader = XStreamReader("live", "wrong", {"t": "x"}, url, FAST,
-                               on_fatal=lambda s, r: stopped.append(r))  # fmt: skip
+        reader = XStreamReader(
+            "live", "wrong", {"t": "x"}, url, FAST, on_fatal=lambda s, r: stopped.append(r)
+        )
         assert drain(reader, 1) == []
         reader.close()
     assert reader.failed and "401" in reader.failed and stopped

@@ -49,8 +49,14 @@ def render(directory: Path) -> list[dict[str, Any]]:
         out += render(target) if target.is_dir() else _docs(target)
     for gen in k.get("configMapGenerator", []):
         data = {Path(f).name: (directory / f).read_text() for f in gen.get("files", [])}
-        out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": gen["name"]},
-                    "data": data})  # fmt: skip
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": gen["name"]},
+                "data": data,
+            }
+        )
     for p in k.get("patches", []):
         patch = _docs(directory / p["path"])[0]
         for i, doc in enumerate(out):

@@ -61,8 +61,18 @@ def test_compose_services_reference_each_other() -> None:
 def test_kubernetes_overlays_render_to_valid_objects(overlay: str) -> None:
     docs = render(ROOT / "k8s" / "overlays" / overlay)
     kinds = sorted(d["kind"] for d in docs)
-    assert kinds == sorted(["StatefulSet", "Service", "Service", "ServiceMonitor", "ConfigMap",
-                            "PodDisruptionBudget", "NetworkPolicy", "ServiceAccount"])  # fmt: skip
+    assert kinds == sorted(
+        [
+            "StatefulSet",
+            "Service",
+            "Service",
+            "ServiceMonitor",
+            "ConfigMap",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "ServiceAccount",
+        ]
+    )
     for doc in docs:
         if doc["apiVersion"].startswith("monitoring.coreos.com"):
             continue  # a CRD: no upstream schema; checked below
@@ -81,8 +91,9 @@ def test_kubernetes_overlays_render_to_valid_objects(overlay: str) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     monitor = by_kind["ServiceMonitor"]
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
-    metrics_svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"]
-                       == "chirpflow-metrics")  # fmt: skip
+    metrics_svc = next(
+        d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "chirpflow-metrics"
+    )
     assert (
         monitor["spec"]["selector"]["matchLabels"].items()
         <= metrics_svc["metadata"]["labels"].items()

@@ -23,11 +23,13 @@ def _promtool() -> str:
 
 
 def test_alert_rules_pass_promtool_check_and_unit_tests() -> None:
-    check = subprocess.run([_promtool(), "check", "rules", "alerts.rules.yml"], cwd=MON,
-                           capture_output=True, text=True)  # fmt: skip
+    check = subprocess.run(
+        [_promtool(), "check", "rules", "alerts.rules.yml"], cwd=MON, capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
-    tests = subprocess.run([_promtool(), "test", "rules", "alerts.test.yml"], cwd=MON,
-                           capture_output=True, text=True)  # fmt: skip
+    tests = subprocess.run(
+        [_promtool(), "test", "rules", "alerts.test.yml"], cwd=MON, capture_output=True, text=True
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 

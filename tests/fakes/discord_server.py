@@ -55,10 +55,13 @@ class FakeDiscord:
                 retry = self.per_s - (now - self._stamps[0])
                 return (
                     429,
-                    {"message": "You are being rate limited.", "retry_after": round(retry, 3),
-                     "global": False},
+                    {
+                        "message": "You are being rate limited.",
+                        "retry_after": round(retry, 3),
+                        "global": False,
+                    },
                     {"retry-after": str(max(1, round(retry))), **self._limit_headers(0, retry)},
-                )  # fmt: skip
+                )
             self._stamps.append(now)
             remaining = self.limit - len(self._stamps)
             reset = self.per_s - (now - self._stamps[0])
@@ -66,8 +69,12 @@ class FakeDiscord:
         if problem:
             return 400, {"code": 50035, "errors": problem, "message": "Invalid Form Body"}, {}
         self.messages.append(body)
-        message = {"id": str(next(_ids)), "type": 0, "content": body.get("content", ""),
-                   "embeds": body.get("embeds", [])}  # fmt: skip
+        message = {
+            "id": str(next(_ids)),
+            "type": 0,
+            "content": body.get("content", ""),
+            "embeds": body.get("embeds", []),
+        }
         headers = self._limit_headers(remaining, reset)
         return (200, message, headers) if "wait=true" in path else (204, None, headers)
 

@@ -118,14 +118,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*_error(404, f"Unknown path {self.path}", "invalid_request_error", None))
             return
         if self.headers.get("authorization") != f"Bearer {fake.api_key}":
-            self._send(*_error(401, "Incorrect API key provided", "invalid_request_error",
-                               "invalid_api_key"))  # fmt: skip
+            self._send(
+                *_error(
+                    401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key"
+                )
+            )
             return
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            self._send(*_error(400, "We could not parse the JSON body", "invalid_request_error",
-                               None))  # fmt: skip
+            self._send(
+                *_error(400, "We could not parse the JSON body", "invalid_request_error", None)
+            )
             return
         fake.requests.append(body)
         fake.headers.append({k.lower(): v for k, v in self.headers.items()})
@@ -142,8 +146,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*_error(status, "The server had an error", "server_error", None))
             return
         if behaviour == "insufficient_quota":
-            self._send(*_error(429, "You exceeded your current quota", "insufficient_quota",
-                               "insufficient_quota"))  # fmt: skip
+            self._send(
+                *_error(
+                    429,
+                    "You exceeded your current quota",
+                    "insufficient_quota",
+                    "insufficient_quota",
+                )
+            )
             return
         if behaviour == "402":
             self._send(402, {"error": {"code": 402, "message": "Insufficient credits"}})

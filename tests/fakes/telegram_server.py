@@ -101,8 +101,15 @@ class FakeTelegram:
 
     def _handle(self, path: str, body: Any) -> tuple[int, Any]:
         if path == f"/bot{self.token}/getMe":
-            return 200, {"ok": True, "result": {"id": 7, "is_bot": True, "first_name": "chirpflow",
-                                                "username": "chirpflow_bot"}}  # fmt: skip
+            return 200, {
+                "ok": True,
+                "result": {
+                    "id": 7,
+                    "is_bot": True,
+                    "first_name": "chirpflow",
+                    "username": "chirpflow_bot",
+                },
+            }
         if path.endswith("/getMe"):
             return self._error(401, "Unauthorized")
         if path != f"/bot{self.token}/sendMessage":
@@ -110,9 +117,10 @@ class FakeTelegram:
         chat = str(body.get("chat_id"))
         if chat in self.migrations:
             return self._error(
-                400, "Bad Request: group chat was upgraded to a supergroup chat",
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
                 migrate_to_chat_id=int(self.migrations[chat]),
-            )  # fmt: skip
+            )
         if chat in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
         text = body.get("text") or ""

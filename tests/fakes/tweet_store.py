@@ -38,8 +38,9 @@ class TweetStore:
             for i in range(n):
                 tid = next(self._ids)
                 created = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=tid % 10**6)
-                t = FakeTweet(tid, f"{text} {i}" if n > 1 else text, author, self.user(author),
-                              created)  # fmt: skip
+                t = FakeTweet(
+                    tid, f"{text} {i}" if n > 1 else text, author, self.user(author), created
+                )
                 self.tweets.append(t)
                 out.append(t)
         return out

@@ -22,8 +22,14 @@ _FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL"
 
 
 def test_cluster_place_from_kubernetes_and_plain_variables() -> None:
-    k8s = cluster_place({"BYTEWAX_POD_NAME": "chirpflow-2", "BYTEWAX_REPLICAS": "3",
-                         "BYTEWAX_PEERS_SERVICE": "peers", "BYTEWAX_PORT": "9999"})  # fmt: skip
+    k8s = cluster_place(
+        {
+            "BYTEWAX_POD_NAME": "chirpflow-2",
+            "BYTEWAX_REPLICAS": "3",
+            "BYTEWAX_PEERS_SERVICE": "peers",
+            "BYTEWAX_PORT": "9999",
+        }
+    )
     assert k8s.process_id == 2
     assert k8s.addresses == [f"chirpflow-{i}.peers:9999" for i in range(3)]
     plain = cluster_place({"CHIRPFLOW_ADDRESSES": "a:1;b:2", "CHIRPFLOW_PROCESS_ID": "1"})
@@ -41,18 +47,29 @@ def test_two_processes_store_every_tweet_exactly_once(
     producer.flush(30)
     addresses = ";".join(f"127.0.0.1:{p}" for p in free_ports(2))
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[analyzer]\nkind = 'offline'\n[pipeline]\nmax_wait = '1s'\n"
-                   "snapshot_interval = '1s'\n")  # fmt: skip
+    cfg.write_text(
+        "[analyzer]\nkind = 'offline'\n[pipeline]\nmax_wait = '1s'\nsnapshot_interval = '1s'\n"
+    )
     procs = []
     for pid in (0, 1):
         env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-        env.update(DATABASE_URL=pg_url, KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
-                   CHIRPFLOW_HOME=str(tmp_path / f"home{pid}"), CHIRPFLOW_CONFIG=str(cfg),
-                   CHIRPFLOW_ADDRESSES=addresses, CHIRPFLOW_PROCESS_ID=str(pid))  # fmt: skip
-        procs.append(subprocess.Popen(
-            [*CLI, "replay", "--topic", "cluster.raw", "--from-beginning", "--quiet"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))  # fmt: skip
+        env.update(
+            DATABASE_URL=pg_url,
+            KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
+            CHIRPFLOW_HOME=str(tmp_path / f"home{pid}"),
+            CHIRPFLOW_CONFIG=str(cfg),
+            CHIRPFLOW_ADDRESSES=addresses,
+            CHIRPFLOW_PROCESS_ID=str(pid),
+        )
+        procs.append(
+            subprocess.Popen(
+                [*CLI, "replay", "--topic", "cluster.raw", "--from-beginning", "--quiet"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for proc in procs:
         _, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
@@ -88,13 +105,19 @@ def test_a_cluster_process_killed_mid_run_loses_nothing_after_restart(
 
     def start(pid: int, quiet: bool = True) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-        env.update(DATABASE_URL=pg_url, KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
-                   CHIRPFLOW_HOME=str(tmp_path / f"pod{pid}"), CHIRPFLOW_CONFIG=str(cfg),
-                   CHIRPFLOW_ADDRESSES=addresses, CHIRPFLOW_PROCESS_ID=str(pid))  # fmt: skip
+        env.update(
+            DATABASE_URL=pg_url,
+            KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
+            CHIRPFLOW_HOME=str(tmp_path / f"pod{pid}"),
+            CHIRPFLOW_CONFIG=str(cfg),
+            CHIRPFLOW_ADDRESSES=addresses,
+            CHIRPFLOW_PROCESS_ID=str(pid),
+        )
         # each process has its own recovery directory, as each pod has its own volume
         args = [*CLI, "run", *(["--quiet"] if quiet else [])]
-        return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)  # fmt: skip
+        return subprocess.Popen(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
 
     from connectors.postgres.migrate import migrate
 

@@ -42,15 +42,29 @@ def test_failed_analyses_are_redriven_and_bad_input_stays(tmp_path: Path, pg_url
         cli_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "REDIS"))}
         cli_env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "h"))
         listed = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "dlq", "list", "--json", "--reason",
-             "malformed_json"],
-            env=cli_env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "dlq",
+                "list",
+                "--json",
+                "--reason",
+                "malformed_json",
+            ],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         (row,) = orjson.loads(listed.stdout)
         shown = subprocess.run(
             [sys.executable, "-m", "flows.cli", "dlq", "show", row["origin"]],
-            env=cli_env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert orjson.loads(shown.stdout)["payload"] == '{"id": "oops'
 
         report = retry_dead_letters(pg_url, cfg, env, reason=None, limit=100)

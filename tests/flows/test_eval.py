@@ -20,10 +20,25 @@ def _env(**extra: str) -> dict[str, str]:
 
 def test_offline_sentiment_score_matches_the_analyzer(tweeteval_dir: Path) -> None:
     out = subprocess.run(
-        [*CLI, "eval", "--task", "sentiment", "--data", str(tweeteval_dir), "--analyzer",
-         "offline", "--batch-sizes", "1,100", "--json"],
-        env=_env(), capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            *CLI,
+            "eval",
+            "--task",
+            "sentiment",
+            "--data",
+            str(tweeteval_dir),
+            "--analyzer",
+            "offline",
+            "--batch-sizes",
+            "1,100",
+            "--json",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     doc = orjson.loads(out.stdout)
     runs = doc["runs"]
@@ -38,11 +53,27 @@ def test_llm_batching_saves_tokens_and_dollars(tweeteval_dir: Path) -> None:
 
     with running(FakeLLM()) as (fake, url):
         out = subprocess.run(
-            [*CLI, "eval", "--task", "offensive", "--data", str(tweeteval_dir / "offensive"),
-             "--analyzer", "llm", "--batch-sizes", "1,20", "--limit", "60", "--json"],
+            [
+                *CLI,
+                "eval",
+                "--task",
+                "offensive",
+                "--data",
+                str(tweeteval_dir / "offensive"),
+                "--analyzer",
+                "llm",
+                "--batch-sizes",
+                "1,20",
+                "--limit",
+                "60",
+                "--json",
+            ],
             env=_env(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=url),
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert out.returncode == 0, out.stderr
     one, twenty = orjson.loads(out.stdout)["runs"]
     assert (one["requests"], twenty["requests"]) == (60, 3)
@@ -54,6 +85,10 @@ def test_llm_batching_saves_tokens_and_dollars(tweeteval_dir: Path) -> None:
 def test_bad_data_folder_is_a_clear_error(tmp_path: Path) -> None:
     out = subprocess.run(
         [*CLI, "eval", "--task", "hate", "--data", str(tmp_path)],
-        env=_env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 2 and "val_text.txt" in out.stderr

@@ -25,8 +25,11 @@ from flows.replay import ReplayRange, resolve, run_replay
 from tests.factories import payload
 from tests.flows.helpers import env_for, scalar, write_jsonl
 
-CFG = {"analyzer": {"kind": "offline"}, "sinks": {"console": False},
-       "pipeline": {"snapshot_interval": "1s", "max_wait": "1s"}}  # fmt: skip
+CFG = {
+    "analyzer": {"kind": "offline"},
+    "sinks": {"console": False},
+    "pipeline": {"snapshot_interval": "1s", "max_wait": "1s"},
+}
 
 
 def _env(tmp_path: Path, pg_url: str, broker: EmbeddedKafka) -> Environment:
@@ -58,8 +61,9 @@ def test_ingest_then_run_from_kafka_stores_every_tweet(
     lines = [payload(i) for i in range(250)] + [b"{broken", payload(3)]  # a bad line, a duplicate
     path = write_jsonl(tmp_path / "in.jsonl", lines)
     env = _env(tmp_path, pg_url, kafka_broker)
-    cfg = settings_from_dict({**CFG, "ingest": {"topic": "raw", "dlq_topic": "raw.dlq",
-                                                "partitions": 2}})  # fmt: skip
+    cfg = settings_from_dict(
+        {**CFG, "ingest": {"topic": "raw", "dlq_topic": "raw.dlq", "partitions": 2}}
+    )
     run_ingest(cfg, env, source_spec=f"jsonl:{path}", recovery=False)
     dead = _topic_values(kafka_broker.bootstrap, "raw.dlq")
     assert [d["reason"] for d in dead] == ["malformed_json"]
@@ -147,8 +151,11 @@ def test_killing_ingest_and_restarting_loses_nothing(
     cfg = tmp_path / "ingest.toml"
     cfg.write_text(INGEST_TOML)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(CHIRPFLOW_CONFIG=str(cfg), CHIRPFLOW_HOME=str(tmp_path / "home"),
-               KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap)  # fmt: skip
+    env.update(
+        CHIRPFLOW_CONFIG=str(cfg),
+        CHIRPFLOW_HOME=str(tmp_path / "home"),
+        KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
+    )
     proc = subprocess.Popen([*CLI, "ingest"], env=env, stderr=subprocess.PIPE, text=True)
     c = offsets.consumer(kafka_broker.bootstrap)
     c.assign([TopicPartition("killed", 0, 0)])
@@ -162,8 +169,9 @@ def test_killing_ingest_and_restarting_loses_nothing(
     c.close()
     first = seen
     # resume, and stop at a round count: the synthetic sequence is deterministic
-    out = subprocess.run([*CLI, "ingest", "--limit", "2000"], env=env, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [*CLI, "ingest", "--limit", "2000"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     values = _topic_values(kafka_broker.bootstrap, "killed")
     ids = [v["id"] for v in values]

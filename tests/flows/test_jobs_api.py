@@ -84,8 +84,12 @@ def test_the_openapi_document_describes_every_route(
 ) -> None:
     client, _, _ = api
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/results",
-            "/v1/jobs/{job_id}/events"} <= set(paths)  # fmt: skip
+    assert {
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/results",
+        "/v1/jobs/{job_id}/events",
+    } <= set(paths)
     assert client.get("/docs").status_code == 200
 
 

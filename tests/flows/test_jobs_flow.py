@@ -30,16 +30,24 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
     return best
 
 
-def _jobs_config(api_url: str, *, analyzer: str = "offline", max_wait: str = "1s",
-                 max_active: int = 10) -> Settings:  # fmt: skip
+def _jobs_config(
+    api_url: str, *, analyzer: str = "offline", max_wait: str = "1s", max_active: int = 10
+) -> Settings:
     """Only on-demand jobs, fetched from the fake TwitterAPI.io at ``api_url``."""
-    return settings_from_dict({
-        "pipeline": {"max_wait": max_wait, "snapshot_interval": "1s"},
-        "analyzer": {"kind": analyzer, "model": "m"},
-        "sources": [], "sinks": {"console": False},
-        "jobs": {"enabled": True, "provider": "twitterapi_io", "base_url": api_url,
-                 "max_active": max_active},
-    })  # fmt: skip
+    return settings_from_dict(
+        {
+            "pipeline": {"max_wait": max_wait, "snapshot_interval": "1s"},
+            "analyzer": {"kind": analyzer, "model": "m"},
+            "sources": [],
+            "sinks": {"console": False},
+            "jobs": {
+                "enabled": True,
+                "provider": "twitterapi_io",
+                "base_url": api_url,
+                "max_active": max_active,
+            },
+        }
+    )
 
 
 def test_jobs_complete_first_in_first_out_at_most_n_at_once(
@@ -70,8 +78,10 @@ def test_jobs_complete_first_in_first_out_at_most_n_at_once(
         assert all(t["text"].startswith(f"tweet by {name}") for t in res["tweets"])
     starts = [rows[ids[n]]["started_at"] for n in asked]
     assert starts == sorted(starts)  # first in, first out
-    spans = [(rows[i]["started_at"].timestamp(), rows[i]["completed_at"].timestamp())
-             for i in ids.values()]  # fmt: skip
+    spans = [
+        (rows[i]["started_at"].timestamp(), rows[i]["completed_at"].timestamp())
+        for i in ids.values()
+    ]
     assert _max_overlap(spans) <= 2
     # bob's small job started with alice's big one and was not held behind it
     assert rows[ids["bob"]]["completed_at"] < rows[ids["alice"]]["completed_at"]
@@ -93,8 +103,12 @@ def _run_jobs(tmp_path: Path, pg_url: str, api_url: str, key: str) -> subprocess
         f"[jobs]\nenabled = true\nprovider = 'twitterapi_io'\nbase_url = '{api_url}'\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-    env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"),
-               CHIRPFLOW_CONFIG=str(cfg), TWITTERAPI_IO_KEY=key)  # fmt: skip
+    env.update(
+        DATABASE_URL=pg_url,
+        CHIRPFLOW_HOME=str(tmp_path / "home"),
+        CHIRPFLOW_CONFIG=str(cfg),
+        TWITTERAPI_IO_KEY=key,
+    )
     return subprocess.Popen([*CLI, "run", "--quiet"], env=env, stderr=subprocess.PIPE, text=True)
 
 
@@ -171,17 +185,24 @@ def test_jobs_from_the_terminal_submit_and_watch(tmp_path: Path, pg_url: str) ->
     migrate(pg_url)
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
     env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"))
-    bad = subprocess.run([*CLI, "jobs", "submit", "not a user"], env=env, capture_output=True,
-                         text=True)  # fmt: skip
+    bad = subprocess.run(
+        [*CLI, "jobs", "submit", "not a user"], env=env, capture_output=True, text=True
+    )
     assert bad.returncode != 0 and "not an X username" in bad.stderr
-    out = subprocess.run([*CLI, "jobs", "submit", "@term", "--max-tweets", "45"], env=env,
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [*CLI, "jobs", "submit", "@term", "--max-tweets", "45"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     job_id = out.stdout.strip()
     with twitterapi_io_server.running(fake) as (fake, url):
         proc = _run_jobs(tmp_path, pg_url, url, fake.key)
         try:
-            watched = subprocess.run([*CLI, "jobs", "watch", job_id], env=env,
-                                     capture_output=True, text=True, timeout=60)  # fmt: skip
+            watched = subprocess.run(
+                [*CLI, "jobs", "watch", job_id], env=env, capture_output=True, text=True, timeout=60
+            )
         finally:
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=60)
@@ -208,8 +229,9 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
     client = TestClient(create_app(store, JobSettings(requests_per_minute_per_key=1000)))
 
     def submit(i: int) -> str:
-        resp = client.post("/v1/jobs", json={"username": f"user{i}", "max_tweets": 30},
-                           headers={"X-API-Key": key})  # fmt: skip
+        resp = client.post(
+            "/v1/jobs", json={"username": f"user{i}", "max_tweets": 30}, headers={"X-API-Key": key}
+        )
         assert resp.status_code == 201, resp.text
         return str(resp.json()["id"])
 
@@ -222,8 +244,9 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute(
             "SELECT id, status, processed_tweets, seq, started_at, completed_at"
-            " FROM analysis_jobs WHERE id = ANY(%s) ORDER BY seq", (ids,),
-        ).fetchall()  # fmt: skip
+            " FROM analysis_jobs WHERE id = ANY(%s) ORDER BY seq",
+            (ids,),
+        ).fetchall()
     assert len(rows) == 100
     assert all(r[1] == "completed" and r[2] == 30 for r in rows)
     starts = [r[4] for r in rows]
@@ -232,8 +255,9 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
     store.close()
 
 
-def test_a_job_through_the_fake_llm(tmp_path: Path, pg_url: str,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_job_through_the_fake_llm(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dataclasses
 
     from tests.fakes import llm_server
@@ -248,8 +272,9 @@ def test_a_job_through_the_fake_llm(tmp_path: Path, pg_url: str,
     with twitterapi_io_server.running(fake) as (fake, url), llm_server.running(llm) as (llm, base):
         monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
         cfg = _jobs_config(url, analyzer="llm", max_wait="10s")
-        env = dataclasses.replace(env_for(tmp_path, pg_url), openai_api_key=llm.api_key,
-                                  openai_base_url=base)  # fmt: skip
+        env = dataclasses.replace(
+            env_for(tmp_path, pg_url), openai_api_key=llm.api_key, openai_base_url=base
+        )
         run_job(cfg, env, recovery=False, live=False, jobs_until_idle=True)
     row = store.get(job_id)
     assert row is not None and row["status"] == "completed" and row["processed_tweets"] == 150
@@ -280,8 +305,9 @@ def test_a_job_that_cannot_be_fetched_fails_with_the_reason(
 def test_api_key_create_prints_a_key_that_only_exists_hashed(tmp_path: Path, pg_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
     env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"))
-    out = subprocess.run([*CLI, "api-key", "create", "team-a"], env=env, capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [*CLI, "api-key", "create", "team-a"], env=env, capture_output=True, text=True, check=True
+    )
     key = out.stdout.strip()
     assert key.startswith("cf_")
     store = JobStore(pg_url)

@@ -19,8 +19,9 @@ from tests.flows.helpers import env_for, write_jsonl
 
 
 def _read_all(bootstrap: str, topic: str, expect: int) -> list[Any]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "t",
-                         "enable.auto.commit": False})  # fmt: skip
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "t", "enable.auto.commit": False}
+    )
     consumer.assign([TopicPartition(topic, 0, 0)])
     out: list[Any] = []
     deadline = time.monotonic() + 30
@@ -42,10 +43,12 @@ def test_analyses_and_dead_letters_reach_their_topics(
     cfg = settings_from_dict(
         {
             "analyzer": {"kind": "offline"},
-            "sinks": {"console": False,
-                      "kafka": {"enabled": True, "topic": "out.analyses", "dlq_topic": "out.dlq"}},
+            "sinks": {
+                "console": False,
+                "kafka": {"enabled": True, "topic": "out.analyses", "dlq_topic": "out.dlq"},
+            },
         }
-    )  # fmt: skip
+    )
     env = dataclasses.replace(
         env_for(tmp_path, pg_url), kafka_bootstrap_servers=kafka_broker.bootstrap
     )

@@ -18,9 +18,15 @@ from tests.fakes import discord_server, llm_server, telegram_server
 
 CLI = [sys.executable, "-m", "flows.cli"]
 _FOREIGN = (
-    "REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL",
-    "KAFKA_BOOTSTRAP_SERVERS", "CHIRPFLOW_METRICS_PORT", "CHIRPFLOW_LOG_FORMAT",
-)  # fmt: skip
+    "REDIS_URL",
+    "CHIRPFLOW_CONFIG",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "CHIRPFLOW_METRICS_PORT",
+    "CHIRPFLOW_LOG_FORMAT",
+)
 SECRETS = {
     "OPENAI_API_KEY": "sk-test-SECRET-openai-1234567890",
     "X_BEARER_TOKEN": "AAAA-SECRET-bearer-0987654321",
@@ -38,9 +44,21 @@ def base_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
 def test_a_running_job_serves_metrics_health_and_readiness(base_env: dict[str, str]) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [*CLI, "run", "--quiet", "--rate", "500", "--metrics-port", str(port),
-         "--analyzer", "offline"], env=base_env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            *CLI,
+            "run",
+            "--quiet",
+            "--rate",
+            "500",
+            "--metrics-port",
+            str(port),
+            "--analyzer",
+            "offline",
+        ],
+        env=base_env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -87,10 +105,15 @@ def test_doctor_reports_each_check_and_fails_on_a_bad_one(
             "[[sources]]\nname = 'brand'\ntype = 'x'\nsearches = ['a']\n"
             "base_url = 'http://127.0.0.1:9'\n"
         )
-        env = {**base_env, "REDIS_URL": redis_url, "DISCORD_WEBHOOK_URL": hook,
-               "TELEGRAM_BOT_TOKEN": tg.token}  # fmt: skip
-        out = subprocess.run([*CLI, "doctor", "-c", str(cfg)], env=env, capture_output=True,
-                             text=True, timeout=60)  # fmt: skip
+        env = {
+            **base_env,
+            "REDIS_URL": redis_url,
+            "DISCORD_WEBHOOK_URL": hook,
+            "TELEGRAM_BOT_TOKEN": tg.token,
+        }
+        out = subprocess.run(
+            [*CLI, "doctor", "-c", str(cfg)], env=env, capture_output=True, text=True, timeout=60
+        )
     lines = out.stdout.splitlines()
     assert out.returncode == 1, out.stdout + out.stderr
     assert any(line.startswith("ok   postgres: PostgreSQL") for line in lines)
@@ -112,8 +135,13 @@ def test_secrets_never_appear_in_logs_errors_metrics_or_config_output(
     db_url = base_env["DATABASE_URL"].replace("postgres@", "postgres:pg-SECRET-pw@")
     tg = telegram_server.FakeTelegram(token=SECRETS["TELEGRAM_BOT_TOKEN"], per_chat_interval_s=0)
     with llm_server.running(fake) as (_, llm_url), telegram_server.running(tg) as (tg, tg_url):
-        env = {**base_env, **SECRETS, "OPENAI_BASE_URL": llm_url, "CHIRPFLOW_LOG_FORMAT": "json",
-               "DATABASE_URL": db_url}  # fmt: skip
+        env = {
+            **base_env,
+            **SECRETS,
+            "OPENAI_BASE_URL": llm_url,
+            "CHIRPFLOW_LOG_FORMAT": "json",
+            "DATABASE_URL": db_url,
+        }
         cfg = tmp_path / "c.toml"
         cfg.write_text(
             "[analyzer]\nkind = 'llm'\nmax_attempts = 1\n"
@@ -124,11 +152,15 @@ def test_secrets_never_appear_in_logs_errors_metrics_or_config_output(
             "[[alerts.rules]]\nname = 'all'\nchannels = ['chat']\ndigest = true\n"
         )
         outputs = []
-        for args in (["config", "check", "-c", str(cfg)], ["doctor", "-c", str(cfg)],
-                     ["-vv", "run", "--quiet", "--no-recovery", "--limit", "150", "-c", str(cfg)],
-                     ["stats", "--json"]):  # fmt: skip
-            out = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True,
-                                 timeout=120)  # fmt: skip
+        for args in (
+            ["config", "check", "-c", str(cfg)],
+            ["doctor", "-c", str(cfg)],
+            ["-vv", "run", "--quiet", "--no-recovery", "--limit", "150", "-c", str(cfg)],
+            ["stats", "--json"],
+        ):
+            out = subprocess.run(
+                [*CLI, *args], env=env, capture_output=True, text=True, timeout=120
+            )
             outputs.append(out.stdout + out.stderr)
     everything = "\n".join(outputs)
     assert "500" in everything  # the failures were reported

@@ -22,13 +22,23 @@ def test_polled_x_watches_land_in_postgres_with_their_cost(
     fake.store.post("fan", "love @brand", 20)
     with x_server.running(fake) as (fake, url):
         monkeypatch.setenv("X_BEARER_TOKEN", fake.token)
-        cfg = settings_from_dict({
-            "pipeline": {"snapshot_interval": "1s", "max_wait": "1s", "chunk_key": "watch"},
-            "analyzer": {"kind": "offline"},
-            "sources": [{"name": "brand", "type": "x", "base_url": url, "interval": "1s",
-                         "timelines": ["brand"], "mentions": ["brand"]}],
-            "sinks": {"console": False},
-        })  # fmt: skip
+        cfg = settings_from_dict(
+            {
+                "pipeline": {"snapshot_interval": "1s", "max_wait": "1s", "chunk_key": "watch"},
+                "analyzer": {"kind": "offline"},
+                "sources": [
+                    {
+                        "name": "brand",
+                        "type": "x",
+                        "base_url": url,
+                        "interval": "1s",
+                        "timelines": ["brand"],
+                        "mentions": ["brand"],
+                    }
+                ],
+                "sinks": {"console": False},
+            }
+        )
         run_job(cfg, env_for(tmp_path, pg_url), limit=50, recovery=False, live=False)
     stats = store_stats(pg_url)
     assert stats["analyzed"] == 50 and stats["dead_letters"] == 0
@@ -45,26 +55,37 @@ def test_out_of_credits_stops_the_source_and_sends_an_alert(
     with twitterapi_io_server.running(fake) as (fake, url), discord_server.running() as (dc, hook):
         monkeypatch.setenv("TWITTERAPI_IO_KEY", fake.key)
         monkeypatch.setenv("DISCORD_WEBHOOK_URL", hook)
-        cfg = settings_from_dict({
-            "analyzer": {"kind": "offline"},
-            "sources": [{"name": "io", "type": "twitterapi_io", "base_url": url,
-                         "searches": ["chirpflow"]}],
-            "sinks": {"console": False},
-            "alerts": {"channels": {"ops": {"type": "discord"}}, "rules": []},
-        })  # fmt: skip
+        cfg = settings_from_dict(
+            {
+                "analyzer": {"kind": "offline"},
+                "sources": [
+                    {
+                        "name": "io",
+                        "type": "twitterapi_io",
+                        "base_url": url,
+                        "searches": ["chirpflow"],
+                    }
+                ],
+                "sinks": {"console": False},
+                "alerts": {"channels": {"ops": {"type": "discord"}}, "rules": []},
+            }
+        )
         run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False)  # ends by itself
     assert fake.statuses == [402]
     assert len(dc.messages) == 1
     assert "io:search:chirpflow" in dc.messages[0]["embeds"][0]["title"]
 
 
-def test_a_missing_key_names_the_variable(tmp_path: Path, pg_url: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_missing_key_names_the_variable(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("RAPIDAPI_KEY", raising=False)
-    cfg = settings_from_dict({
-        "sources": [{"name": "r", "type": "rapidapi", "timelines": ["a"]}],
-        "sinks": {"console": False},
-    })  # fmt: skip
+    cfg = settings_from_dict(
+        {
+            "sources": [{"name": "r", "type": "rapidapi", "timelines": ["a"]}],
+            "sinks": {"console": False},
+        }
+    )
     with pytest.raises(Exception, match="RAPIDAPI_KEY"):
         run_job(cfg, env_for(tmp_path, pg_url), recovery=False, live=False)
 
@@ -80,13 +101,21 @@ def test_the_x_filtered_stream_feeds_a_whole_run(
     fake.connections.append(Streamed([*lines[:10], b"\r\n", 0.2, *lines[10:], 3.0]))
     with x_server.running(fake) as (fake, url):
         monkeypatch.setenv("X_BEARER_TOKEN", fake.token)
-        cfg = settings_from_dict({
-            "pipeline": {"max_wait": "1s", "chunk_key": "watch"},
-            "analyzer": {"kind": "offline"},
-            "sources": [{"name": "live", "type": "x_stream", "base_url": url,
-                         "rules": [{"value": "live stream", "tag": "brand"}]}],
-            "sinks": {"console": False},
-        })  # fmt: skip
+        cfg = settings_from_dict(
+            {
+                "pipeline": {"max_wait": "1s", "chunk_key": "watch"},
+                "analyzer": {"kind": "offline"},
+                "sources": [
+                    {
+                        "name": "live",
+                        "type": "x_stream",
+                        "base_url": url,
+                        "rules": [{"value": "live stream", "tag": "brand"}],
+                    }
+                ],
+                "sinks": {"console": False},
+            }
+        )
         run_job(cfg, env_for(tmp_path, pg_url), limit=30, recovery=False, live=False)
     assert scalar(pg_url, "SELECT count(*) FROM tweets WHERE watch = 'rule:brand'") == 30
     assert [r["tag"] for r in fake.rules.values()] == ["brand"]

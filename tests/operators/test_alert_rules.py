@@ -14,18 +14,42 @@ from tests.factories import T0, tweet
 
 def _result() -> ChunkResult:
     tweets = [
-        tweet(1, "@ChirpBrand your app is a SCAM, refund me", author_username="angry_dan",
-              author_followers=50_000),
+        tweet(
+            1,
+            "@ChirpBrand your app is a SCAM, refund me",
+            author_username="angry_dan",
+            author_followers=50_000,
+        ),
         tweet(2, "love the update", author_username="fan"),
         tweet(3, "card 4111 1111 1111 1111", author_username="oops", author_followers=10),
-    ]  # fmt: skip
+    ]
     analyses = [
-        TweetAnalysis(tweets[0].id, Sentiment.NEGATIVE, -0.8, ["support"], "en", 75,
-                      [RiskFlag.KEYWORD], "offline", "v", "keyword: scam"),
+        TweetAnalysis(
+            tweets[0].id,
+            Sentiment.NEGATIVE,
+            -0.8,
+            ["support"],
+            "en",
+            75,
+            [RiskFlag.KEYWORD],
+            "offline",
+            "v",
+            "keyword: scam",
+        ),
         TweetAnalysis(tweets[1].id, Sentiment.POSITIVE, 0.9, [], "en", 0, [], "offline", "v"),
-        TweetAnalysis(tweets[2].id, Sentiment.NEUTRAL, 0.0, [], "en", 40, [RiskFlag.PII],
-                      "offline", "v", "pii: card"),
-    ]  # fmt: skip
+        TweetAnalysis(
+            tweets[2].id,
+            Sentiment.NEUTRAL,
+            0.0,
+            [],
+            "en",
+            40,
+            [RiskFlag.PII],
+            "offline",
+            "v",
+            "pii: card",
+        ),
+    ]
     chunk = Chunk("brand", 7, tweets, T0)
     summary = ChunkAnalysis(chunk.chunk_id, "brand", 7, 3, "3 tweets", "offline", "v")
     return ChunkResult(chunk, summary, analyses)
