@@ -7,9 +7,6 @@ COPY requirements.lock ./
 RUN /opt/venv/bin/pip install --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY chirpflow ./chirpflow
-COPY connectors ./connectors
-COPY operators ./operators
-COPY flows ./flows
 RUN /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.12-slim

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from benchmarks.scenarios import SCENARIOS
-from connectors.embedded.postgres import EmbeddedPostgres, ensure_database
+from chirpflow.connectors.embedded.postgres import EmbeddedPostgres, ensure_database
 
 
 def _run(name: str, n: int, url: str | None) -> dict[str, Any]:

@@ -12,10 +12,10 @@ from typing import Any
 import psycopg
 
 from benchmarks.remote_fake import remote_fake
+from chirpflow.connectors.postgres.jobs import JobStore
+from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.job import run_job
 from chirpflow.settings import Environment, settings_from_dict
-from connectors.postgres.jobs import JobStore
-from connectors.postgres.migrate import migrate
-from flows.job import run_job
 from tests.fakes import twitterapi_io_server
 
 JOBS = 100

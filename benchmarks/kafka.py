@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, TopicPartition
 
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.connectors.embedded.ports import free_ports
+from chirpflow.connectors.kafka.producer import SafeProducer
+from chirpflow.connectors.sources.synthetic import SyntheticTweets
+from chirpflow.flows.ingest import run_ingest
+from chirpflow.flows.job import run_job
 from chirpflow.settings import Environment, settings_from_dict
-from connectors.embedded.kafka import EmbeddedKafka
-from connectors.embedded.ports import free_ports
-from connectors.kafka.producer import SafeProducer
-from connectors.sources.synthetic import SyntheticTweets
-from flows.ingest import run_ingest
-from flows.job import run_job
 from tests.fakes import x_server
 
 TOPIC = "bench.raw"
@@ -133,7 +133,7 @@ def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home
                 [
                     sys.executable,
                     "-m",
-                    "flows.cli",
+                    "chirpflow.flows.cli",
                     "replay",
                     "--topic",
                     topic,
@@ -163,7 +163,7 @@ def cluster(n: int, url: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as home, kafka as bootstrap:
         kafka.create_topic("bench.cluster", 4)
         _fill(bootstrap, "bench.cluster", n, seed=11, keys=64)
-        from connectors.postgres.migrate import migrate
+        from chirpflow.connectors.postgres.migrate import migrate
 
         migrate(url)
         times = {}

@@ -18,12 +18,12 @@ from typing import Any
 import psycopg
 
 from benchmarks.remote_fake import remote_fake
+from chirpflow.connectors.embedded.redis import EmbeddedRedis
+from chirpflow.connectors.sources.synthetic import SyntheticTweets
+from chirpflow.flows.job import run_job
+from chirpflow.operators.llm.analyzer import LLMAnalyzer, LLMSettings
+from chirpflow.operators.normalize import normalize
 from chirpflow.settings import Environment, settings_from_dict
-from connectors.embedded.redis import EmbeddedRedis
-from connectors.sources.synthetic import SyntheticTweets
-from flows.job import run_job
-from operators.llm.analyzer import LLMAnalyzer, LLMSettings
-from operators.normalize import normalize
 from tests.fakes.llm_server import FakeLLM, running
 
 RPM = 120

@@ -19,12 +19,12 @@ from benchmarks.jobs import jobs
 from benchmarks.kafka import cluster, ingest, kafka_pipeline
 from benchmarks.llm import llm_2s, llm_15s
 from benchmarks.sinks import notify, pg_sink
+from chirpflow.connectors.sources.synthetic import SyntheticTweets
+from chirpflow.connectors.sources.synthetic_reader import SyntheticReader
 from chirpflow.model import Tweet
+from chirpflow.operators.normalize import normalize
+from chirpflow.operators.offline import OfflineAnalyzer
 from chirpflow.settings import Environment, settings_from_dict
-from connectors.sources.synthetic import SyntheticTweets
-from connectors.sources.synthetic_reader import SyntheticReader
-from operators.normalize import normalize
-from operators.offline import OfflineAnalyzer
 
 BATCH = 1000
 
@@ -73,7 +73,7 @@ def analyzer_alone(n: int, _url: str | None) -> dict[str, Any]:
 
 
 def _pipeline(kind: str, n: int, url: str | None) -> dict[str, Any]:
-    from flows.job import run_job
+    from chirpflow.flows.job import run_job
 
     assert url, "pipeline scenarios need a database URL"
     with tempfile.TemporaryDirectory() as home:

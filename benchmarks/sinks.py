@@ -6,6 +6,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from chirpflow.connectors.notify.discord import DiscordChannel
+from chirpflow.connectors.notify.dispatcher import Dispatcher
+from chirpflow.connectors.notify.outbox import Outbox
+from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.connectors.postgres.writer import PostgresWriter
+from chirpflow.connectors.sources.synthetic import SyntheticTweets
 from chirpflow.model import (
     Chunk,
     ChunkAnalysis,
@@ -17,13 +23,7 @@ from chirpflow.model import (
     TweetAnalysis,
     make_origin,
 )
-from connectors.notify.discord import DiscordChannel
-from connectors.notify.dispatcher import Dispatcher
-from connectors.notify.outbox import Outbox
-from connectors.postgres.migrate import migrate
-from connectors.postgres.writer import PostgresWriter
-from connectors.sources.synthetic import SyntheticTweets
-from operators.normalize import normalize
+from chirpflow.operators.normalize import normalize
 from tests.fakes.discord_server import FakeDiscord, running
 
 BATCH = 5000  # tweets per write, as the flow's writer thread batches them

@@ -1,7 +1,7 @@
 """The rate-limiter interface the LLM analyzer uses, and provider header parsing.
 
-Implementations: ``operators.llm.rate_limit.LocalLimiter`` (one process) and
-``connectors.redis.rate_limit.RedisLimiter`` (shared through Redis).
+Implementations: ``chirpflow.operators.llm.rate_limit.LocalLimiter`` (one process) and
+``chirpflow.connectors.redis.rate_limit.RedisLimiter`` (shared through Redis).
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from connectors.embedded.kafka import EmbeddedKafka
-from connectors.embedded.postgres import EmbeddedPostgres, drop_database, ensure_database
-from connectors.embedded.redis import EmbeddedRedis
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.connectors.embedded.postgres import EmbeddedPostgres, drop_database, ensure_database
+from chirpflow.connectors.embedded.redis import EmbeddedRedis
 
 _db_counter = itertools.count()
 

@@ -10,20 +10,30 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# package -> packages it may import from (besides itself and third parties)
+PACKAGE = ROOT / "chirpflow"
+# layer -> layers it may import from (besides itself and third parties); the kernel
+# is chirpflow's own modules, the other layers its subpackages of the same name
 ALLOWED = {
-    "chirpflow": set(),
-    "connectors": {"chirpflow"},
-    "operators": {"chirpflow"},
-    "flows": {"chirpflow", "connectors", "operators"},
+    "kernel": set(),
+    "connectors": {"kernel"},
+    "operators": {"kernel"},
+    "flows": {"kernel", "connectors", "operators"},
 }
-OURS = set(ALLOWED)
+LAYERS = ("connectors", "operators", "flows")
 # domain logic never touches the engine; only these adapters and flows/ do
 BYTEWAX_ADAPTERS = {
-    "connectors/bytewax_source.py",
-    "connectors/bytewax_sink.py",
-    "connectors/bytewax_flushing_sink.py",
+    "chirpflow/connectors/bytewax_source.py",
+    "chirpflow/connectors/bytewax_sink.py",
+    "chirpflow/connectors/bytewax_flushing_sink.py",
 }
+
+
+def _layer(module: str) -> str | None:
+    """The layer a module name belongs to (None for third parties)."""
+    parts = module.split(".")
+    if parts[0] != "chirpflow":
+        return None
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "kernel"
 
 
 def _imports(path: Path) -> set[str]:
@@ -31,21 +41,30 @@ def _imports(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(a.name.split(".")[0] for a in node.names)
+            names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_imports_point_one_way(package: str) -> None:
-    for path in (ROOT / package).rglob("*.py"):
+def _files(layer: str) -> list[Path]:
+    if layer == "kernel":
+        return sorted(PACKAGE.glob("*.py"))
+    return sorted((PACKAGE / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_imports_point_one_way(layer: str) -> None:
+    files = _files(layer)
+    assert files, f"no modules found for layer {layer}"
+    for path in files:
         rel = path.relative_to(ROOT).as_posix()
         found = _imports(path)
-        bad = (found & OURS) - ALLOWED[package] - {package}
-        assert not bad, f"{rel} imports {sorted(bad)}"
-        if package in ("chirpflow", "operators", "connectors") and rel not in BYTEWAX_ADAPTERS:
-            assert "bytewax" not in found, f"{rel} imports bytewax"
+        layers = {lay for name in found if (lay := _layer(name)) is not None}
+        bad = layers - ALLOWED[layer] - {layer}
+        assert not bad, f"{rel} imports from {sorted(bad)}"
+        if layer != "flows" and rel not in BYTEWAX_ADAPTERS:
+            assert not any(n.split(".")[0] == "bytewax" for n in found), f"{rel} imports bytewax"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

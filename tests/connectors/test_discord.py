@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chirpflow.connectors.notify.channel import ChannelGone
+from chirpflow.connectors.notify.discord import DiscordChannel, messages_for
 from chirpflow.model import Notification
-from connectors.notify.channel import ChannelGone
-from connectors.notify.discord import DiscordChannel, messages_for
 from tests.fakes.discord_server import FakeDiscord, running
 
 HOSTILE = "@everyone <@&123> *_[]()~>#+-=|{}.!` \u202e\u200b <b>x</b> " + "y" * 5000

@@ -8,8 +8,8 @@ import psycopg
 import redis
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from connectors.embedded.kafka import EmbeddedKafka
-from connectors.embedded.postgres import EmbeddedPostgres
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 
 
 def test_postgres_is_reused_and_keeps_data_across_restarts(tmp_path: Path) -> None:
@@ -52,8 +52,8 @@ def test_kafka_round_trip_over_partitions(kafka_broker: EmbeddedKafka) -> None:
     seen: list[str] = []
     for _ in range(200):
         msg = consumer.poll(0.5)
-        if msg is not None and msg.error() is None:
-            seen.append(msg.value().decode())
+        if msg is not None and msg.error() is None and (value := msg.value()) is not None:
+            seen.append(value.decode())
         if len(seen) == 100:
             break
     consumer.close()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from connectors.bytewax_flushing_sink import FlushingSink
+from chirpflow.connectors.bytewax_flushing_sink import FlushingSink
 
 
 class SlowListWriter:

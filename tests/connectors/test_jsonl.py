@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.sources.jsonl import JsonlReader
+from chirpflow.connectors.sources.jsonl import JsonlReader
 
 
 def _all(reader: JsonlReader, offset: int = 0, size: int = 3) -> tuple[list[bytes], int]:

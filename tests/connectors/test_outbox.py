@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
+from chirpflow.connectors.notify.discord import DiscordChannel
+from chirpflow.connectors.notify.dispatcher import Dispatcher
+from chirpflow.connectors.notify.outbox import Outbox
+from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.model import Notification
-from connectors.embedded.postgres import EmbeddedPostgres
-from connectors.notify.discord import DiscordChannel
-from connectors.notify.dispatcher import Dispatcher
-from connectors.notify.outbox import Outbox
-from connectors.postgres.migrate import migrate
 from tests.fakes.discord_server import FakeDiscord, running
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from chirpflow.connectors.providers.base import Provider, Watch, WatchKind
+from chirpflow.connectors.providers.rapidapi import RapidApiProvider
+from chirpflow.connectors.providers.twitterapi_io import TwitterApiIoProvider
+from chirpflow.connectors.providers.x_api import XApiProvider
+from chirpflow.connectors.sources.polling_reader import PollingReader, Position, Usage
 from chirpflow.model import Tweet
-from connectors.providers.base import Provider, Watch, WatchKind
-from connectors.providers.rapidapi import RapidApiProvider
-from connectors.providers.twitterapi_io import TwitterApiIoProvider
-from connectors.providers.x_api import XApiProvider
-from connectors.sources.polling_reader import PollingReader, Position, Usage
-from operators.normalize import normalize
+from chirpflow.operators.normalize import normalize
 from tests.fakes import rapidapi_server, twitterapi_io_server, x_server
 from tests.fakes.tweet_store import TweetStore
 

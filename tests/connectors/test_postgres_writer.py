@@ -8,6 +8,10 @@ from pathlib import Path
 
 import psycopg
 
+from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
+from chirpflow.connectors.postgres.migrate import available, migrate
+from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.connectors.postgres.writer import PostgresWriter
 from chirpflow.model import (
     Chunk,
     ChunkAnalysis,
@@ -19,10 +23,6 @@ from chirpflow.model import (
     Sentiment,
     TweetAnalysis,
 )
-from connectors.embedded.postgres import EmbeddedPostgres
-from connectors.postgres.migrate import available, migrate
-from connectors.postgres.stats import store_stats
-from connectors.postgres.writer import PostgresWriter
 from tests.factories import T0, tweet
 
 
@@ -92,7 +92,7 @@ def test_database_restart_mid_stream_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_migrations_upgrade_from_every_earlier_version(postgres_server: str) -> None:
-    from connectors.embedded.postgres import drop_database, ensure_database
+    from chirpflow.connectors.embedded.postgres import drop_database, ensure_database
 
     versions = [m.version for m in available()]
     for start in versions[:-1]:

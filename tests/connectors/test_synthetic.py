@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from chirpflow.connectors.sources.synthetic import DUP_LOOKBACK, SyntheticTweets
 from chirpflow.model import Tweet, make_origin
-from connectors.sources.synthetic import DUP_LOOKBACK, SyntheticTweets
-from operators.normalize import normalize
-from operators.offline.pii import find_pii
+from chirpflow.operators.normalize import normalize
+from chirpflow.operators.offline.pii import find_pii
 from tests.factories import T0
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chirpflow.connectors.notify.channel import ChannelGone
+from chirpflow.connectors.notify.telegram import TelegramChannel, escape, split
 from chirpflow.model import Notification
-from connectors.notify.channel import ChannelGone
-from connectors.notify.telegram import TelegramChannel, escape, split
 from tests.fakes.telegram_server import FakeTelegram, parse_markdown_v2, running
 
 HOSTILE = "*_[]()~`>#+-=|{}.!\\ @everyone <b>bold</b> \u202eRTL\u202c zero\u200bwidth"

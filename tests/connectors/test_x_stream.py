@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from chirpflow.connectors.sources.x_stream import Backoff, XStreamReader
 from chirpflow.model import DeadLetter, Tweet
-from connectors.sources.x_stream import Backoff, XStreamReader
-from operators.normalize import normalize
+from chirpflow.operators.normalize import normalize
 from tests.fakes import x_server
 from tests.fakes.http_fake import Streamed
+from tests.fakes.tweet_store import TweetStore
 
 FAST = Backoff(network_step_s=0.05, http_start_s=0.05, rate_start_s=0.1, silence_s=0.5)
 
@@ -50,7 +51,7 @@ def test_rules_are_synced_by_tag() -> None:
 
 
 def test_keepalives_a_disconnect_mid_line_and_a_silent_connection() -> None:
-    store = x_server.TweetStore()
+    store = TweetStore()
     t = store.post("ann", "streamed", 4)
     lines = [x_server.stream_line(x, ["brand"]) for x in t]
     fake = x_server.FakeX(store=store)

@@ -241,14 +241,15 @@ class _Handler(BaseHTTPRequestHandler):
             doc["tweets"] = [*entries, dict(entries[0], i=10_000)]
         elif behaviour == "invalid_value":
             doc["tweets"] = [dict(entries[0], risk=400), *entries[1:]]
-        content: str | None = orjson.dumps(doc).decode()
+        text = orjson.dumps(doc).decode()
         if behaviour == "malformed":
-            content = content[: len(content) // 2] + "}}]"
+            text = text[: len(text) // 2] + "}}]"
         truncate = (
             fake.max_tweets_per_answer is not None and len(lines) > fake.max_tweets_per_answer
         )
         if behaviour == "truncated" or truncate:
-            content, finish = content[: len(content) // 3], "length"
+            text, finish = text[: len(text) // 3], "length"
+        content: str | None = text
         if behaviour == "refusal":
             content, refusal = None, "I'm sorry, I can't help with that."
         completion = _tokens(content or refusal or "")

@@ -192,8 +192,8 @@ class FakeX:
             return self._list(self.store.search(params["query"]), params, limits, 10, "next_token")
         if len(parts) == 4 and parts[:2] == ["2", "users"] and parts[3] in ("tweets", "mentions"):
             by_id = {str(v): k for k, v in self.store.users.items()}
-            name = by_id.get(parts[2])
-            if name is None:
+            owner = by_id.get(parts[2])
+            if owner is None:
                 return (
                     404,
                     problem(
@@ -205,7 +205,7 @@ class FakeX:
                     limits,
                 )
             tweets = (
-                self.store.timeline(name) if parts[3] == "tweets" else self.store.mentions(name)
+                self.store.timeline(owner) if parts[3] == "tweets" else self.store.mentions(owner)
             )
             return self._list(tweets, params, limits, 5, "pagination_token")
         return 404, problem(404, "Not Found", "about:blank", f"no route {path}"), {}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
-from flows.job import run_job
 from tests.factories import payload
 from tests.fakes import discord_server, telegram_server
 from tests.flows.helpers import env_for, scalar, write_jsonl

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import orjson
 
-from connectors.postgres.stats import store_stats
-from connectors.sources.synthetic import SyntheticTweets
-from flows.job import run_job
+from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.connectors.sources.synthetic import SyntheticTweets
+from chirpflow.flows.job import run_job
 from tests.factories import payload
 from tests.flows.helpers import env_for, scalar, settings, write_jsonl
 

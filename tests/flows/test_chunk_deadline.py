@@ -6,9 +6,9 @@ from pathlib import Path
 
 import psycopg
 
+from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
-from connectors.postgres.stats import store_stats
-from flows.job import run_job
 from tests.flows.helpers import env_for
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 
 
 def _run(

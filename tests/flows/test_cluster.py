@@ -11,13 +11,13 @@ from pathlib import Path
 import orjson
 from confluent_kafka import Producer
 
-from connectors.embedded.kafka import EmbeddedKafka
-from connectors.embedded.ports import free_ports
-from flows.cluster import cluster_place
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.connectors.embedded.ports import free_ports
+from chirpflow.flows.cluster import cluster_place
 from tests.factories import payload
 from tests.flows.helpers import scalar
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 _FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
 
 
@@ -119,7 +119,7 @@ def test_a_cluster_process_killed_mid_run_loses_nothing_after_restart(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
 
-    from connectors.postgres.migrate import migrate
+    from chirpflow.connectors.postgres.migrate import migrate
 
     migrate(pg_url)
     procs = [start(0), start(1)]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import orjson
 
+from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.flows.dlq import retry_dead_letters
+from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
-from connectors.postgres.stats import store_stats
-from flows.dlq import retry_dead_letters
-from flows.job import run_job
 from tests.factories import payload
 from tests.fakes.llm_server import FakeLLM, running
 from tests.flows.helpers import env_for, scalar, write_jsonl
@@ -45,7 +45,7 @@ def test_failed_analyses_are_redriven_and_bad_input_stays(tmp_path: Path, pg_url
             [
                 sys.executable,
                 "-m",
-                "flows.cli",
+                "chirpflow.flows.cli",
                 "dlq",
                 "list",
                 "--json",
@@ -59,7 +59,7 @@ def test_failed_analyses_are_redriven_and_bad_input_stays(tmp_path: Path, pg_url
         )
         (row,) = orjson.loads(listed.stdout)
         shown = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "dlq", "show", row["origin"]],
+            [sys.executable, "-m", "chirpflow.flows.cli", "dlq", "show", row["origin"]],
             env=cli_env,
             capture_output=True,
             text=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -16,12 +16,12 @@ import orjson
 import pytest
 from confluent_kafka import Producer, TopicPartition
 
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.connectors.kafka import offsets
+from chirpflow.flows.ingest import run_ingest
+from chirpflow.flows.job import run_job
+from chirpflow.flows.replay import ReplayRange, resolve, run_replay
 from chirpflow.settings import Environment, settings_from_dict
-from connectors.embedded.kafka import EmbeddedKafka
-from connectors.kafka import offsets
-from flows.ingest import run_ingest
-from flows.job import run_job
-from flows.replay import ReplayRange, resolve, run_replay
 from tests.factories import payload
 from tests.flows.helpers import env_for, scalar, write_jsonl
 
@@ -125,7 +125,7 @@ def test_bad_replay_arguments_are_named() -> None:
         offsets.parse_offsets("0-12")
 
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 INGEST_TOML = """
 [pipeline]
 snapshot_interval = "300ms"
@@ -178,7 +178,7 @@ def test_killing_ingest_and_restarting_loses_nothing(
     assert len(ids) >= first
     assert len(set(ids)) > first  # resumed from the snapshot, not from the start
     # every tweet up to the newest is there: no gap left by the kill
-    from connectors.sources.synthetic import SyntheticTweets
+    from chirpflow.connectors.sources.synthetic import SyntheticTweets
 
     expected = [
         p["id"] for p in SyntheticTweets(seed=3, duplicate_ratio=0.0).batch(0, len(set(ids)))

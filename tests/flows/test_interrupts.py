@@ -12,9 +12,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from connectors.sources.synthetic import SyntheticTweets
+from chirpflow.connectors.sources.synthetic import SyntheticTweets
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 
 CONFIG = """
 [pipeline]

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from chirpflow.connectors.postgres.jobs import JobStore
+from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.api import create_app
 from chirpflow.settings import JobSettings
-from connectors.postgres.jobs import JobStore
-from connectors.postgres.migrate import migrate
-from flows.api import create_app
 
 
 @pytest.fixture

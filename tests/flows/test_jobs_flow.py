@@ -13,10 +13,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from chirpflow.connectors.postgres.jobs import JobStore
+from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.job import run_job
 from chirpflow.settings import Settings, settings_from_dict
-from connectors.postgres.jobs import JobStore
-from connectors.postgres.migrate import migrate
-from flows.job import run_job
 from tests.fakes import twitterapi_io_server
 from tests.flows.helpers import env_for
 
@@ -91,7 +91,7 @@ def test_jobs_complete_first_in_first_out_at_most_n_at_once(
     store.close()
 
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 _FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
 
 
@@ -217,8 +217,8 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
 
     from fastapi.testclient import TestClient
 
+    from chirpflow.flows.api import create_app
     from chirpflow.settings import JobSettings
-    from flows.api import create_app
 
     fake = twitterapi_io_server.FakeTwitterApiIo(delay_s=0.01, per_s=10_000)
     for i in range(100):

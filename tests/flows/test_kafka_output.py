@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, TopicPartition
 
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.connectors.kafka.producer import SafeProducer
+from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
-from connectors.embedded.kafka import EmbeddedKafka
-from connectors.kafka.producer import SafeProducer
-from flows.job import run_job
 from tests.factories import payload
 from tests.flows.helpers import env_for, write_jsonl
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
-from connectors.postgres.stats import store_stats
-from flows.job import run_job
 from tests.fakes.llm_server import FakeLLM, running
 from tests.flows.helpers import env_for, scalar
 

@@ -13,10 +13,10 @@ import httpx
 import orjson
 import pytest
 
-from connectors.embedded.ports import free_port
+from chirpflow.connectors.embedded.ports import free_port
 from tests.fakes import discord_server, llm_server, telegram_server
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 _FOREIGN = (
     "REDIS_URL",
     "CHIRPFLOW_CONFIG",

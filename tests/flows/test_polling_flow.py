@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
-from connectors.postgres.stats import store_stats
-from flows.job import run_job
 from tests.fakes import discord_server, twitterapi_io_server, x_server
 from tests.flows.helpers import env_for, scalar
 
@@ -125,10 +125,10 @@ def test_a_source_budget_is_shared_through_redis(redis_url: str) -> None:
     import time
     from datetime import timedelta
 
-    from connectors.providers.base import Watch, WatchKind
-    from connectors.providers.x_api import XApiProvider
-    from connectors.redis.rate_limit import RedisLimiter
-    from connectors.sources.polling_reader import PollingReader
+    from chirpflow.connectors.providers.base import Watch, WatchKind
+    from chirpflow.connectors.providers.x_api import XApiProvider
+    from chirpflow.connectors.redis.rate_limit import RedisLimiter
+    from chirpflow.connectors.sources.polling_reader import PollingReader
 
     fake = x_server.FakeX()
     fake.store.post("a", "alpha", 1)

@@ -8,7 +8,7 @@ from chirpflow.model import (
     Sentiment,
     TweetAnalysis,
 )
-from operators.alerts.rules import AlertRule, evaluate
+from chirpflow.operators.alerts.rules import AlertRule, evaluate
 from tests.factories import T0, tweet
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from operators.chunking import ChunkBuffer
+from chirpflow.operators.chunking import ChunkBuffer
 from tests.factories import T0, tweet
 
 
@@ -56,7 +56,7 @@ def test_max_size_must_be_positive() -> None:
 
 
 def test_a_key_closes_once_all_its_announced_tweets_arrived_in_any_order() -> None:
-    from operators.chunking import ChunkBuffer
+    from chirpflow.operators.chunking import ChunkBuffer
     from tests.factories import T0, tweet
 
     buf = ChunkBuffer(key="job:x", max_size=100)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pickle
 
-from operators.dedup import WindowedIdSet
+from chirpflow.operators.dedup import WindowedIdSet
 
 DAY = 86_400.0
 

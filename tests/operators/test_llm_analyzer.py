@@ -8,10 +8,10 @@ import orjson
 import pytest
 
 from chirpflow.model import RiskFlag, Sentiment
-from operators.llm.analyzer import LLMAnalyzer, LLMSettings
-from operators.llm.policy import RetryPolicy
-from operators.llm.pricing import Prices
-from operators.llm.prompt import PROMPT_VERSION
+from chirpflow.operators.llm.analyzer import LLMAnalyzer, LLMSettings
+from chirpflow.operators.llm.policy import RetryPolicy
+from chirpflow.operators.llm.pricing import Prices
+from chirpflow.operators.llm.prompt import PROMPT_VERSION
 from tests.factories import tweet
 from tests.fakes.llm_server import FakeLLM, running
 

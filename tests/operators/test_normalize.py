@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chirpflow.model import DeadLetter, DeadLetterReason, RefKind, Tweet
+from chirpflow.operators.normalize import MAX_PAYLOAD_BYTES, normalize
 from chirpflow.serialization import tweet_to_dict
-from operators.normalize import MAX_PAYLOAD_BYTES, normalize
 from tests.factories import payload, record
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from chirpflow.model import RiskFlag, Sentiment
-from operators.offline import NoopAnalyzer, OfflineAnalyzer
-from operators.offline.sentiment import clean, compound, label
+from chirpflow.operators.offline import NoopAnalyzer, OfflineAnalyzer
+from chirpflow.operators.offline.sentiment import clean, compound, label
 from tests.factories import tweet
 
 
@@ -40,7 +40,7 @@ def test_tweet_cleaning() -> None:
 
 
 def test_sentiment_macro_recall_on_tweeteval_validation(tweeteval_dir: Path) -> None:
-    from operators.offline.metrics import macro_recall
+    from chirpflow.operators.offline.metrics import macro_recall
 
     d = tweeteval_dir / "sentiment"
     texts = d.joinpath("val_text.txt").read_text(encoding="utf-8").splitlines()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from operators.offline.metrics import confusion, macro_f1, macro_recall
+from chirpflow.operators.offline.metrics import confusion, macro_f1, macro_recall
 
 
 def test_metrics_against_hand_computed_values() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from operators.offline.pii import find_pii, iban_ok, luhn_ok
+from chirpflow.operators.offline.pii import find_pii, iban_ok, luhn_ok
 
 
 @pytest.mark.parametrize(

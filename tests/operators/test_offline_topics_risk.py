@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from chirpflow.model import RiskFlag
-from operators.offline.risk import RiskScorer
-from operators.offline.topics import topics
+from chirpflow.operators.offline.risk import RiskScorer
+from chirpflow.operators.offline.topics import topics
 
 
 def test_hashtags_come_first_then_keywords_at_most_three() -> None:

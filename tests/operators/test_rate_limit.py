@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from chirpflow.connectors.redis.rate_limit import RedisLimiter
+from chirpflow.operators.llm.rate_limit import LocalLimiter, SlidingWindow
 from chirpflow.rate_limits import WINDOW_S, block_for, parse_duration, parse_remaining
-from connectors.redis.rate_limit import RedisLimiter
-from operators.llm.rate_limit import LocalLimiter, SlidingWindow
 
 
 def test_sliding_window_says_when_room_frees() -> None:

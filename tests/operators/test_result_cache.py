@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from chirpflow.model import Sentiment, TweetAnalysis
-from operators.result_cache import LruResultCache, normalize_text, text_key
+from chirpflow.operators.result_cache import LruResultCache, normalize_text, text_key
 
 
 def _a(tid: str) -> TweetAnalysis:

@@ -1,0 +1,59 @@
+"""Counts from the store, for ``chirpflow stats``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from chirpflow.connectors.postgres.usage import usage_by_provider
+
+_COUNTS = """
+SELECT
+    (SELECT coalesce(sum(last_seq - first_seq + 1), 0)::bigint FROM source_progress)
+        AS tweets_ingested,
+    (SELECT count(*) FROM duplicates) AS duplicates,
+    (SELECT count(DISTINCT tweet_id) FROM analyses) AS analyzed,
+    (SELECT count(*) FROM dead_letters) AS dead_letters,
+    (SELECT count(*) FROM chunks) AS chunks,
+    (SELECT count(*) FROM tweets) AS tweets_stored,
+    (SELECT count(*) FROM analyses WHERE risk >= 50 OR cardinality(flags) > 0) AS flagged,
+    (SELECT coalesce(sum(prompt_tokens), 0)::bigint FROM chunks) AS llm_prompt_tokens,
+    (SELECT coalesce(sum(completion_tokens), 0)::bigint FROM chunks) AS llm_completion_tokens,
+    (SELECT coalesce(sum(cost_usd), 0)::float8 FROM chunks) AS llm_cost_usd,
+    (SELECT coalesce(sum(requests), 0)::bigint FROM chunks) AS llm_requests,
+    (SELECT coalesce(sum(cache_hits), 0)::bigint FROM chunks) AS cache_hits
+"""
+
+
+def store_stats(url: str) -> dict[str, Any]:
+    """One flat object of counts; the keys are stable (scripts read ``--json``)."""
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(_COUNTS)
+        assert cur.description is not None
+        names = [d.name for d in cur.description]
+        row = cur.fetchone()
+        assert row is not None
+        out: dict[str, Any] = dict(zip(names, row, strict=True))
+        out["sentiment"] = {
+            s: n
+            for s, n in conn.execute(
+                "SELECT sentiment, count(*) FROM analyses GROUP BY sentiment ORDER BY sentiment"
+            )
+        }
+        out["dead_letters_by_reason"] = {
+            r: n
+            for r, n in conn.execute(
+                "SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY reason"
+            )
+        }
+        out["providers"] = usage_by_provider(conn)
+        out["by_source"] = {
+            s: n for s, n in conn.execute("SELECT source, count(*) FROM tweets GROUP BY source")
+        }
+    ingested = out["tweets_ingested"]
+    out["source_cost_usd"] = sum(p["cost_usd"] for p in out["providers"].values())
+    out["cost_per_1k_tweets_usd"] = (out["llm_cost_usd"] / ingested * 1000) if ingested else 0.0
+    total = out["llm_cost_usd"] + out["source_cost_usd"]
+    out["total_cost_per_1k_tweets_usd"] = (total / ingested * 1000) if ingested else 0.0
+    return out

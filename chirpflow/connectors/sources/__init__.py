@@ -1,0 +1,1 @@
+"""Sources as pure-Python readers; Bytewax adapters live in chirpflow.connectors.bytewax_source."""

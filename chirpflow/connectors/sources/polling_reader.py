@@ -1,0 +1,198 @@
+"""Polls one watched item of a provider, forever, without blocking the worker.
+
+HTTP runs on a background thread; ``read`` only takes what that thread has
+fetched. A poll pages back (newest first) until the last tweet already
+emitted (``since_id``), then queues the new tweets oldest first. The
+position in the snapshot is ``(since_id, next_seq)`` of what was EMITTED, so
+a restart re-fetches exactly what was not: nothing skipped, nothing repeated.
+
+Rate limits: 429 waits until the provider's reset; ``x-rate-limit-remaining:
+0`` pauses before the next request; an optional limiter enforces a
+configured budget (shared through Redis when set). A fatal error (bad key,
+out of credits) stops this source only, logs it and calls ``on_fatal``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chirpflow.connectors.providers.base import ErrorKind, Provider, ProviderError, Watch, id_key
+from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.reader import ReadResult
+from chirpflow.model import RawRecord, make_origin
+from chirpflow.rate_limits import RateLimiter
+
+log = logging.getLogger(__name__)
+
+Position = tuple[str | None, int]  # (since_id, next sequence number)
+READ_POLL = timedelta(milliseconds=200)
+BACKOFF_START_S = 5.0
+BACKOFF_MAX_S = 300.0
+
+
+@dataclass
+class Usage:
+    """What one poll cost: one call per request."""
+
+    provider: str
+    source: str
+    requests: int
+    tweets: int
+    cost_usd: float
+    remaining: int | None = None
+
+
+class PollingReader:
+    def __init__(
+        self,
+        source: str,
+        provider: Provider,
+        watch: Watch,
+        interval: timedelta = timedelta(seconds=60),
+        *,
+        limiter: RateLimiter | None = None,
+        max_pages: int = 50,
+        backfill_pages: int = 1,
+        on_usage: Callable[[Usage], None] | None = None,
+        on_fatal: Callable[[str, str], None] | None = None,
+        backoff_s: float = BACKOFF_START_S,
+    ) -> None:
+        self.source = source
+        self.provider = provider
+        self.watch = watch
+        self.interval = interval
+        self.limiter = limiter
+        self.max_pages = max_pages
+        self.backfill_pages = backfill_pages
+        self.on_usage = on_usage
+        self.on_fatal = on_fatal
+        self.backoff_s = backoff_s
+        self._stream = f"{source}:{watch.label}"
+        self._feed: Feed[dict[str, Any]] = Feed(f"poll {self._stream}", self._poll_forever)
+        self._resume_from: str | None = None
+        self.failed: str | None = None
+        self.polls = 0
+
+    @property
+    def stream(self) -> str:
+        return self._stream
+
+    def start_position(self) -> Position:
+        return (None, 0)
+
+    # -- the worker side ------------------------------------------------------
+    def read(self, position: Position, max_items: int) -> ReadResult:
+        since_id, seq = position
+        if not self._feed.started:
+            self._resume_from = since_id  # where the polling thread starts
+            self._feed.start()
+        payloads = self._feed.take(max_items)
+        now = datetime.now(UTC)
+        if not payloads:
+            exhausted = self.failed is not None
+            return ReadResult([], position, exhausted=exhausted, wait_until=now + READ_POLL)
+        records = [
+            RawRecord(make_origin(self._stream, seq + i), self.source, p, now, self.watch.label)
+            for i, p in enumerate(payloads)
+        ]
+        newest = max((id_key(p.get("id")) for p in payloads if isinstance(p, dict)), default=-1)
+        if newest > id_key(since_id):
+            since_id = str(newest)
+        return ReadResult(records, (since_id, seq + len(payloads)))
+
+    def close(self) -> None:
+        self._feed.stop()
+        self.provider.close()
+
+    # -- the polling thread -----------------------------------------------------
+    def _sleep_until(self, when: datetime) -> bool:
+        """False when asked to stop meanwhile."""
+        delay = (when - datetime.now(UTC)).total_seconds()
+        return not self._feed.stopping.wait(max(0.0, delay))
+
+    def _poll_forever(self) -> None:
+        self._run(self._resume_from)
+
+    def _run(self, since_id: str | None) -> None:
+        backoff = self.backoff_s
+        collected: list[dict[str, Any]] = []
+        cursor: str | None = None
+        pages = 0
+        next_poll = datetime.now(UTC)
+        while self._sleep_until(next_poll):
+            try:
+                done, cursor = self._page(since_id, cursor, collected)
+                pages += 1
+            except ProviderError as err:
+                if err.kind is ErrorKind.FATAL:
+                    self._fail(str(err))
+                    return
+                if err.kind is ErrorKind.RATE_LIMITED:
+                    next_poll = err.retry_at or datetime.now(UTC) + timedelta(seconds=60)
+                    log.warning("%s: %s; waiting until %s", self._stream, err, next_poll)
+                else:
+                    next_poll = datetime.now(UTC) + timedelta(seconds=backoff)
+                    log.warning("%s: %s; retrying in %.0fs", self._stream, err, backoff)
+                    backoff = min(BACKOFF_MAX_S, backoff * 2)
+                continue
+            except Exception as err:  # a bug must not kill polling silently
+                log.exception("%s: unexpected error", self._stream)
+                next_poll = datetime.now(UTC) + timedelta(seconds=backoff)
+                backoff = min(BACKOFF_MAX_S, backoff * 2)
+                del err
+                continue
+            backoff = self.backoff_s
+            limit = self.max_pages if since_id is not None else self.backfill_pages
+            if not done and pages >= limit:
+                if since_id is not None:
+                    log.warning(
+                        "%s: stopped after %d pages before reaching the last seen tweet;"
+                        " older new tweets are skipped (raise max_pages)",
+                        self._stream,
+                        pages,
+                    )
+                done = True
+            if done:
+                collected.sort(key=lambda p: id_key(p.get("id")) if isinstance(p, dict) else -1)
+                self._feed.put(collected)
+                newest = max(
+                    (id_key(p.get("id")) for p in collected if isinstance(p, dict)), default=-1
+                )
+                if newest > id_key(since_id):
+                    since_id = str(newest)
+                self.polls += 1
+                collected, cursor, pages = [], None, 0
+                next_poll = datetime.now(UTC) + self.interval
+            # else: the next page right away (after any pause the provider asked for)
+
+    def _page(
+        self, since_id: str | None, cursor: str | None, collected: list[dict[str, Any]]
+    ) -> tuple[bool, str | None]:
+        """Fetch one page into ``collected``; True when the poll is complete."""
+        while self.limiter is not None and (wait := self.limiter.try_take(1)) > 0:
+            if self._feed.stopping.wait(wait):  # closing: give up the poll
+                raise ProviderError(ErrorKind.TRANSIENT, "closing")
+        page = self.provider.fetch(self.watch, since_id, cursor)
+        floor = id_key(since_id)
+        fresh = [t for t in page.tweets if not isinstance(t, dict) or id_key(t.get("id")) > floor]
+        collected.extend(fresh)
+        for e in page.errors:
+            log.warning("%s: partial error: %s", self._stream, e)
+        if self.on_usage is not None:
+            self.on_usage(
+                Usage(self.provider.name, self.source, 1, len(fresh), page.cost_usd, page.remaining)
+            )
+        if page.pause_until is not None:
+            self._sleep_until(page.pause_until)
+        reached = since_id is not None and len(fresh) < len(page.tweets)
+        return (reached or page.next_cursor is None), page.next_cursor
+
+    def _fail(self, reason: str) -> None:
+        self.failed = reason
+        log.error("%s: source stopped: %s", self._stream, reason)
+        if self.on_fatal is not None:
+            self.on_fatal(self._stream, reason)

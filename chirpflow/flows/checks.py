@@ -1,0 +1,146 @@
+"""Service checks for ``chirpflow doctor`` and the readiness probe.
+
+Each check returns ``(ok, detail)``; details never contain secret values.
+Tweet API checks only confirm the key is set and the host answers: a real
+API call could bill a read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import partial
+from urllib.parse import urlparse
+
+import httpx
+
+from chirpflow.flows.build import BASE_URLS, KEY_VARS
+from chirpflow.settings import POLLED, Environment, Settings
+
+Check = Callable[[], tuple[bool, str]]
+TIMEOUT_S = 5.0
+
+
+def postgres(url: str) -> tuple[bool, str]:
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=int(TIMEOUT_S)) as conn:
+        row = conn.execute("SELECT current_setting('server_version')").fetchone()
+    return True, f"PostgreSQL {row[0] if row else '?'}"
+
+
+def redis_ping(url: str) -> tuple[bool, str]:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
+    try:
+        return bool(client.ping()), "PING answered"
+    finally:
+        client.close()
+
+
+def kafka(bootstrap: str) -> tuple[bool, str]:
+    from confluent_kafka.admin import AdminClient
+
+    meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=TIMEOUT_S)
+    return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"
+
+
+def llm(base_url: str | None, key: str) -> tuple[bool, str]:
+    base = (base_url or "https://api.openai.com/v1").rstrip("/")
+    resp = httpx.get(
+        f"{base}/models", headers={"authorization": f"Bearer {key}"}, timeout=TIMEOUT_S
+    )
+    if resp.status_code in (401, 403):
+        return False, f"{base}: key rejected (HTTP {resp.status_code})"
+    return resp.status_code < 500, f"{base}: HTTP {resp.status_code}"
+
+
+def reachable(url: str) -> tuple[bool, str]:
+    """The host answers HTTP at all (any status)."""
+    host = urlparse(url).netloc
+    resp = httpx.get(url, timeout=TIMEOUT_S)
+    return True, f"{host}: HTTP {resp.status_code}"
+
+
+def discord(webhook_url: str) -> tuple[bool, str]:
+    resp = httpx.get(webhook_url, timeout=TIMEOUT_S)  # GET returns the webhook object
+    if resp.status_code == 404:
+        return False, "webhook unknown (deleted?)"
+    return resp.status_code < 400, f"HTTP {resp.status_code}"
+
+
+def telegram(base_url: str, token: str) -> tuple[bool, str]:
+    resp = httpx.get(f"{base_url.rstrip('/')}/bot{token}/getMe", timeout=TIMEOUT_S)
+    data = (
+        resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+    )
+    if not data.get("ok"):
+        return False, f"getMe failed: {data.get('description') or resp.status_code}"
+    return True, f"bot @{data['result'].get('username')}"
+
+
+def _missing(var: str) -> Check:
+    return lambda: (False, f"{var} is not set")
+
+
+def service_checks(env: Environment, db_url: str | None = None) -> dict[str, Check]:
+    """The services the process depends on at runtime (readiness)."""
+    checks: dict[str, Check] = {}
+    if db_url or env.database_url:
+        checks["postgres"] = partial(postgres, db_url or env.database_url or "")
+    if env.redis_url:
+        checks["redis"] = partial(redis_ping, env.redis_url)
+    if env.kafka_bootstrap_servers:
+        checks["kafka"] = partial(kafka, env.kafka_bootstrap_servers)
+    return checks
+
+
+def all_checks(
+    settings: Settings, env: Environment, vars: Mapping[str, str] | None = None
+) -> dict[str, Check]:
+    """Everything the configuration uses, for ``chirpflow doctor``."""
+    vars = os.environ if vars is None else vars
+    checks = service_checks(env)
+    if not env.database_url:
+        checks["postgres"] = lambda: (True, "embedded PostgreSQL (DATABASE_URL not set)")
+    wants_llm = settings.analyzer.kind == "llm" or (
+        settings.analyzer.kind == "auto" and env.openai_api_key
+    )
+    if wants_llm:
+        key = env.openai_api_key
+        checks["llm"] = (
+            partial(llm, env.openai_base_url, key) if key else _missing("OPENAI_API_KEY")
+        )
+    for src in settings.sources:
+        if src.type in POLLED or src.type == "x_stream":
+            var = KEY_VARS[src.type]
+            name = f"source {src.name} ({src.type})"
+            if not vars.get(var):
+                checks[name] = _missing(var)
+            else:
+                checks[name] = partial(reachable, src.base_url or BASE_URLS[src.type])
+        if src.type == "kafka" and not env.kafka_bootstrap_servers:
+            checks[f"source {src.name} (kafka)"] = _missing("KAFKA_BOOTSTRAP_SERVERS")
+    for name, ch in settings.alerts.channels.items():
+        label = f"channel {name} ({ch.type})"
+        if ch.type == "discord":
+            hook = vars.get(ch.webhook_url_env)
+            checks[label] = partial(discord, hook) if hook else _missing(ch.webhook_url_env)
+        else:
+            token = vars.get(ch.bot_token_env)
+            checks[label] = (
+                partial(telegram, ch.base_url, token) if token else _missing(ch.bot_token_env)
+            )
+    return checks
+
+
+def run_checks(checks: dict[str, Check]) -> list[tuple[str, bool, str]]:
+    out = []
+    for name, check in checks.items():
+        try:
+            ok, detail = check()
+        except Exception as err:
+            ok, detail = False, f"{type(err).__name__}: {str(err)[:200]}"
+        out.append((name, ok, detail))
+    return out

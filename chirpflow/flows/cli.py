@@ -1,0 +1,592 @@
+"""The ``chirpflow`` command line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import orjson
+
+from chirpflow.connectors.kafka.offsets import parse_offsets
+from chirpflow.errors import ChirpflowError
+from chirpflow.logs import redact, secret_values, setup_logging
+from chirpflow.model import USERNAME_PATTERN
+from chirpflow.settings import Environment, Settings, load_settings
+
+if TYPE_CHECKING:
+    from chirpflow.connectors.postgres.jobs import JobStore
+
+CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
+
+
+def _settings(config: str | None) -> Settings:
+    return load_settings(config)
+
+
+def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show ChirpflowError as one clear message and exit 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ChirpflowError as err:
+            click.echo(f"error: {redact(str(err), secret_values())}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="CHIRPFLOW_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line (also CHIRPFLOW_LOG_FORMAT).",
+)
+def main(verbose: int, log_format: str) -> None:
+    """chirpflow: watch tweets, analyse every one, store and alert.
+
+    \b
+    Quick start (no keys, no servers):
+      chirpflow run --limit 5000     synthetic tweets -> offline analysis -> embedded PostgreSQL
+      chirpflow stats                what the store holds
+
+    Services come from the environment: DATABASE_URL (else an embedded
+    PostgreSQL under $CHIRPFLOW_HOME, default ./.chirpflow), REDIS_URL,
+    KAFKA_BOOTSTRAP_SERVERS, OPENAI_API_KEY, OPENAI_BASE_URL.
+    """
+    setup_logging(max(logging.WARNING - 10 * verbose, logging.DEBUG), log_format)
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option(
+    "--source",
+    "source_spec",
+    metavar="SPEC",
+    help="Override the configured sources: 'synthetic', 'jsonl:PATH' or 'kafka[:TOPIC]' "
+    "(reads the topic `chirpflow ingest` writes; needs KAFKA_BOOTSTRAP_SERVERS).",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Stop after N source tweets (sinks flushed)."
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    help="Tweets per second of synthetic sources (0 = as fast as possible; "
+    "the built-in demo source defaults to 1000).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Bytewax worker threads in this process.",
+)
+@click.option(
+    "--analyzer", type=click.Choice(["auto", "offline", "noop"]), help="Override [analyzer].kind."
+)
+@click.option("--no-recovery", is_flag=True, help="Do not snapshot state (start fresh every run).")
+@click.option(
+    "--reset-recovery",
+    is_flag=True,
+    help="Forget saved source positions and dedup state before starting.",
+)
+@click.option("--quiet", is_flag=True, help="No live summary line.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    envvar="CHIRPFLOW_METRICS_PORT",
+    help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
+)
+@_fail_cleanly
+def run(
+    config: str | None,
+    source_spec: str | None,
+    limit: int | None,
+    rate: float | None,
+    workers: int,
+    analyzer: str | None,
+    no_recovery: bool,
+    reset_recovery: bool,
+    quiet: bool,
+    metrics_port: int | None,
+) -> None:
+    """Run the analysis job: sources -> dedup -> chunks -> analyzer -> PostgreSQL.
+
+    Runs until every source ends, --limit is reached, or Ctrl-C (which
+    finishes open chunks and flushes sinks first). With recovery on (the
+    default) a restart resumes where the last snapshot left off.
+    """
+    from chirpflow.flows.job import run_job
+
+    settings = _settings(config)
+    if analyzer:
+        settings = settings.model_copy(
+            update={"analyzer": settings.analyzer.model_copy(update={"kind": analyzer})}
+        )
+    run_job(
+        settings,
+        Environment.from_env(),
+        source_spec=source_spec,
+        limit=limit,
+        rate=rate,
+        workers=workers,
+        recovery=not no_recovery,
+        reset_recovery=reset_recovery,
+        live=not quiet,
+        metrics_port=metrics_port,
+    )
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--source", "source_spec", metavar="SPEC", help="Override the configured sources.")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N source tweets.")
+@click.option("--rate", type=click.FloatRange(min=0), help="Tweets/s of synthetic sources.")
+@click.option("--no-recovery", is_flag=True, help="Do not snapshot source positions.")
+@click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
+@_fail_cleanly
+def ingest(
+    config: str | None,
+    source_spec: str | None,
+    limit: int | None,
+    rate: float | None,
+    no_recovery: bool,
+    reset_recovery: bool,
+) -> None:
+    """Sources -> normalize -> Kafka ([ingest] topic, default tweets.raw).
+
+    Run it beside `chirpflow run --source kafka` for a durable log you can
+    replay. Keyed by source key, valued by the Tweet JSON; dead letters go to
+    the DLQ topic. Needs KAFKA_BOOTSTRAP_SERVERS. Restarts resume from the
+    last snapshot of source positions.
+    """
+    from chirpflow.flows.ingest import run_ingest
+
+    run_ingest(
+        _settings(config),
+        Environment.from_env(),
+        source_spec=source_spec,
+        limit=limit,
+        rate=rate,
+        recovery=not no_recovery,
+        reset_recovery=reset_recovery,
+    )
+
+
+def _when(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected an ISO time like 2026-11-22T10:00:00Z, got {value!r}", param_hint=flag
+        ) from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--topic", default="tweets.raw", show_default=True, help="The topic to replay.")
+@click.option("--from-beginning", is_flag=True, help="Start at each partition's first offset.")
+@click.option(
+    "--from-offset",
+    metavar="P:O[,P:O...]",
+    help="Start offsets per partition (partitions not named are skipped).",
+)
+@click.option("--from-timestamp", metavar="ISO", help="Start at the first message at/after this.")
+@click.option("--to-timestamp", metavar="ISO", help="Stop before the first message at/after this.")
+@click.option("--to-end", is_flag=True, help="Stop at the end as it is now (the default).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_fail_cleanly
+def replay(
+    config: str | None,
+    topic: str,
+    from_beginning: bool,
+    from_offset: str | None,
+    from_timestamp: str | None,
+    to_timestamp: str | None,
+    to_end: bool,
+    quiet: bool,
+) -> None:
+    """Re-analyse exactly one range of a Kafka topic.
+
+    Independent of the live job's recovery state. Rows are upserted (never
+    duplicated) and cached analyses cost nothing. Timestamps map to offsets
+    with the broker's offsets_for_times, checked against the messages, or a
+    binary search over message timestamps where the broker lacks it.
+    """
+    from chirpflow.flows.replay import ReplayRange, run_replay
+
+    if to_end and to_timestamp:
+        raise click.UsageError("--to-end and --to-timestamp exclude each other")
+    r = ReplayRange(
+        from_beginning=from_beginning,
+        from_offsets=parse_offsets(from_offset) if from_offset else None,
+        from_time=_when(from_timestamp, "--from-timestamp"),
+        to_time=_when(to_timestamp, "--to-timestamp"),
+    )
+    summary, ranges = run_replay(
+        _settings(config), Environment.from_env(), topic, r, live=not quiet
+    )
+    if not ranges:
+        click.echo(f"{topic}: nothing in that range")
+        return
+    spans = ", ".join(f"{p}:{s}-{e}" for p, (s, e) in sorted(ranges.items()))
+    click.echo(f"replayed {topic} [{spans}]: {summary.line()}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
+@_fail_cleanly
+def stats(as_json: bool) -> None:
+    """Counts from the store: ingested, duplicates, analysed, dead letters, chunks."""
+    from chirpflow.connectors.postgres.stats import store_stats
+    from chirpflow.flows.services import database
+
+    with database(Environment.from_env()) as url:
+        data = store_stats(url)
+    if as_json:
+        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        return
+    from chirpflow.flows.stats_table import render_stats
+
+    render_stats(data)
+
+
+@main.command("eval")
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--task", type=click.Choice(["sentiment", "offensive", "hate"]), required=True)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder in TweetEval layout (val_text.txt, val_labels.txt), or its parent.",
+)
+@click.option(
+    "--batch-sizes", default="100", show_default=True, help="Comma-separated, e.g. 1,10,50,100."
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
+@click.option("--analyzer", type=click.Choice(["auto", "offline", "noop", "llm"]))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@_fail_cleanly
+def eval_cmd(
+    config: str | None,
+    task: str,
+    data: Path,
+    batch_sizes: str,
+    limit: int | None,
+    analyzer: str | None,
+    as_json: bool,
+) -> None:
+    """Score the configured analyzer on labelled tweets before trusting it (and batch 100).
+
+    Prints the task's official metric (macro recall for sentiment, macro F1
+    for offensive and hate), the confusion matrix, tokens and dollars per
+    1,000 tweets, for each batch size.
+    """
+    from rich.progress import Progress
+
+    from chirpflow.flows.build import make_analyzer
+    from chirpflow.flows.evaluate import evaluate, load_split
+
+    try:
+        sizes = [int(x) for x in batch_sizes.split(",") if x.strip()]
+    except ValueError:
+        raise ChirpflowError(
+            f"--batch-sizes {batch_sizes!r}: expected numbers like 1,10,100"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise ChirpflowError("--batch-sizes: every size must be at least 1")
+    settings = _settings(config)
+    if analyzer:
+        settings = settings.model_copy(
+            update={"analyzer": settings.analyzer.model_copy(update={"kind": analyzer})}
+        )
+    texts, labels = load_split(data, task)
+    if limit:
+        texts, labels = texts[:limit], labels[:limit]
+    engine = make_analyzer(settings.analyzer, Environment.from_env())
+    runs = []
+    with Progress(transient=True, disable=as_json) as progress:
+        for size in sizes:
+            bar = progress.add_task(f"{task} batch {size}", total=len(texts))
+            runs.append(evaluate(engine, task, texts, labels, size, partial(progress.advance, bar)))
+    doc = {"analyzer": engine.name, "version": engine.version, "runs": runs}
+    if as_json:
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+        return
+    from chirpflow.flows.stats_table import render_eval
+
+    render_eval(doc)
+
+
+@main.group()
+def dlq() -> None:
+    """Dead letters: inspect them and send them through again."""
+
+
+@dlq.command("list")
+@click.option("--reason", help="Only this reason (e.g. malformed_json, analyzer_failed).")
+@click.option("--source", help="Only this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_fail_cleanly
+def dlq_list(reason: str | None, source: str | None, limit: int, as_json: bool) -> None:
+    """The newest dead letters, with their reason."""
+    from dataclasses import asdict
+
+    from chirpflow.connectors.postgres.dead_letters import list_dead_letters
+    from chirpflow.flows.services import database
+
+    with database(Environment.from_env()) as url:
+        rows = list_dead_letters(url, reason=reason, source=source, limit=limit)
+    if as_json:
+        click.echo(orjson.dumps([asdict(r) for r in rows], option=orjson.OPT_INDENT_2).decode())
+        return
+    for r in rows:
+        click.echo(f"{r.origin}  {r.reason:<16} x{r.attempts}  {r.detail[:80]}")
+    if not rows:
+        click.echo("no dead letters")
+
+
+@dlq.command("show")
+@click.argument("origin")
+@_fail_cleanly
+def dlq_show(origin: str) -> None:
+    """One dead letter in full (ORIGIN as printed by `dlq list`)."""
+    from dataclasses import asdict
+
+    from chirpflow.connectors.postgres.dead_letters import get_dead_letter
+    from chirpflow.flows.services import database
+
+    with database(Environment.from_env()) as url:
+        row = get_dead_letter(url, origin)
+    if row is None:
+        raise ChirpflowError(f"no dead letter with origin {origin!r}")
+    click.echo(orjson.dumps(asdict(row), option=orjson.OPT_INDENT_2).decode())
+
+
+@dlq.command("retry")
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--reason", help="Only this reason.")
+@click.option("--limit", type=click.IntRange(min=1), default=10_000, show_default=True)
+@_fail_cleanly
+def dlq_retry(config: str | None, reason: str | None, limit: int) -> None:
+    """Validate and analyse dead letters again; the ones that pass leave the queue."""
+    from chirpflow.flows.dlq import retry_dead_letters
+    from chirpflow.flows.services import database
+
+    env = Environment.from_env()
+    with database(env) as url:
+        report = retry_dead_letters(url, _settings(config), env, reason, limit)
+    click.echo(
+        f"tried {report.tried}: {report.resolved} analysed now, "
+        f"{report.still_failing} still failing"
+    )
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("check")
+@click.option("-c", "--config", "path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@_fail_cleanly
+def config_check(path: str | None) -> None:
+    """Validate the TOML and show the effective settings (secrets masked)."""
+    settings = _settings(path)
+    env = Environment.from_env()
+    doc = {
+        "config": path or "(defaults)",
+        "settings": settings.model_dump(mode="json"),
+        "environment": env.redacted(),
+    }
+    text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
+    click.echo(redact(text, secret_values()))
+    click.echo("configuration OK", err=True)
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+def doctor(config: str | None) -> None:
+    """Check the configuration and every service it uses, one line per check.
+
+    Connects to PostgreSQL, Redis and Kafka when configured, asks the LLM
+    API for its models, confirms tweet API keys are set and their hosts
+    answer (no billed call), and asks Discord and Telegram about the
+    configured webhook or bot. Exits 1 if any check fails.
+    """
+    from chirpflow.flows.checks import all_checks, run_checks
+
+    secrets = secret_values()
+    try:
+        settings = _settings(config)
+    except ChirpflowError as err:
+        click.echo(f"FAIL config: {redact(str(err), secrets)}")
+        sys.exit(1)
+    click.echo(f"ok   config: {config or '(defaults)'}")
+    results = run_checks(all_checks(settings, Environment.from_env()))
+    for name, ok, detail in results:
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {name}: {redact(detail, secrets)}")
+    failed = [name for name, ok, _ in results if not ok]
+    if failed:
+        click.echo(f"{len(failed)} check(s) failed", err=True)
+        sys.exit(1)
+
+
+@contextmanager
+def _job_store() -> Iterator[JobStore]:
+    """The jobs queue in the configured (or embedded) database."""
+    from chirpflow.connectors.postgres.jobs import JobStore
+    from chirpflow.flows.services import database
+
+    with database(Environment.from_env()) as url:
+        store = JobStore(url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@main.command()
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@_fail_cleanly
+def api(config: str | None, host: str, port: int) -> None:
+    """Serve the jobs REST API (OpenAPI docs at /docs).
+
+    Clients need a key from `chirpflow api-key create`. Jobs are done by
+    `chirpflow run` with `[jobs] enabled = true`.
+    """
+    import uvicorn
+
+    from chirpflow.flows.api import create_app
+
+    settings = _settings(config)
+    with _job_store() as store:
+        uvicorn.run(create_app(store, settings.jobs), host=host, port=port, log_level="info")
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """API keys for the jobs API."""
+
+
+@api_key.command("create")
+@click.argument("name")
+@_fail_cleanly
+def api_key_create(name: str) -> None:
+    """Create a key for client NAME; it is printed once (only its hash is stored)."""
+    with _job_store() as store:
+        click.echo(store.create_key(name))
+
+
+@main.group()
+def jobs() -> None:
+    """On-demand account analyses from the terminal."""
+
+
+@jobs.command("submit")
+@click.argument("username")
+@click.option("--max-tweets", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@click.option("--include-replies", is_flag=True)
+@_fail_cleanly
+def jobs_submit(username: str, max_tweets: int, include_replies: bool) -> None:
+    """Queue an analysis of USERNAME's latest tweets; prints the job id."""
+    import re
+
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise click.BadParameter(f"{username!r} is not an X username", param_hint="USERNAME")
+    with _job_store() as store:
+        job = store.create(username.lstrip("@"), max_tweets, include_replies, None)
+    click.echo(job["id"])
+
+
+@jobs.command("watch")
+@click.argument("job_id")
+@_fail_cleanly
+def jobs_watch(job_id: str) -> None:
+    """Follow a job with a progress bar until it ends; exit 1 if it failed."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from chirpflow.connectors.postgres.jobs import JOB_ENDED
+
+    with (
+        _job_store() as store,
+        Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar,
+    ):
+        task = bar.add_task(job_id[:8], total=None)
+        while True:
+            row = store.get(job_id)
+            if row is None:
+                raise ChirpflowError(f"no job {job_id}")
+            total = row["total_tweets"] or row["max_tweets"]
+            bar.update(
+                task,
+                completed=row["processed_tweets"],
+                total=total,
+                description=f"{job_id[:8]} {row['status']}",
+            )
+            if row["status"] in JOB_ENDED:
+                break
+            time.sleep(1)
+    click.echo(
+        f"{row['status']}: {row['processed_tweets']} tweets"
+        + (f" ({row['error']})" if row["error"] else "")
+    )
+    if row["status"] == "failed":
+        sys.exit(1)
+
+
+@main.group()
+def db() -> None:
+    """The results database."""
+
+
+@db.command("migrate")
+@_fail_cleanly
+def db_migrate() -> None:
+    """Apply pending schema migrations (also done at every start)."""
+    from chirpflow.connectors.postgres.migrate import migrate
+    from chirpflow.flows.services import database
+
+    with database(Environment.from_env(), apply_migrations=False) as url:
+        done = migrate(url)
+    for mig in done:
+        click.echo(f"applied {mig.version:04d}_{mig.name}")
+    if not done:
+        click.echo("schema is up to date")
+
+
+@db.command("url")
+@_fail_cleanly
+def db_url() -> None:
+    """Print the database URL in use (starting the embedded one if needed)."""
+    from chirpflow.flows.services import database
+    from chirpflow.settings import redact_url
+
+    with database(Environment.from_env()) as url:
+        click.echo(redact_url(url))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,1 +1,0 @@
-"""Sources as pure-Python readers; Bytewax adapters live in connectors.bytewax_source."""
