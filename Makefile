@@ -11,11 +11,12 @@ ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The tests run on exactly what the image ships: requirements.lock constrains the install.
+$(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "chirpflow needs Python 3.11 or 3.12 (bytewax 0.21.1 has no wheels for newer)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
