@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench lint typecheck check clean install lock tools
+.PHONY: run test bench lint typecheck check clean install lock tools k8s-rules
 
 install: $(STAMP)
 
@@ -25,14 +25,22 @@ run: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/python -m pytest $(ARGS)
 
-# promtool (Debian's prometheus package) checks the alert rules in the tests.
+# Real tools the tests drive, from Debian's packages: promtool (package prometheus)
+# checks the alert rules, kubectl renders k8s/ with its built-in kustomize.
+APT_TOOLS := promtool:prometheus kubectl:kubectl
 tools:
-	@command -v promtool >/dev/null 2>&1 || { \
-	  echo "installing promtool (Debian package prometheus)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 || \
-	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null; } || \
-	  { echo "could not install promtool: apt-get install prometheus"; exit 1; }; }
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	for pair in $(APT_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$tool >/dev/null 2>&1 && continue; \
+	  echo "installing $$tool (Debian package $$pkg)"; \
+	  $$SUDO apt-get install -y --no-install-recommends $$pkg >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends $$pkg >/dev/null; } || \
+	  { echo "could not install $$tool: apt-get install $$pkg"; exit 1; }; \
+	done
+
+# k8s/base/prometheusrule.yaml is generated from monitoring/alerts.rules.yml.
+k8s-rules: $(STAMP)
+	$(BIN)/python monitoring/render_prometheusrule.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)

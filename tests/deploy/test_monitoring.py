@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import REGISTRY
 
@@ -61,3 +62,68 @@ def test_dashboard_and_rules_reference_only_metrics_that_exist() -> None:
     assert unknown == []
     assert len(dash["panels"]) >= 20
     assert all(p["datasource"]["uid"] == "${datasource}" for p in dash["panels"])
+
+
+def _dashboard() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((MON / "grafana-dashboard.json").read_text())
+    return doc
+
+
+def _exprs(dash: dict[str, Any]) -> list[str]:
+    return [t["expr"] for p in dash["panels"] for t in p["targets"]]
+
+
+def test_dashboard_variables_are_defined_and_every_one_is_used() -> None:
+    dash = _dashboard()
+    names = [v["name"] for v in dash["templating"]["list"]]
+    assert names == ["datasource", "namespace", "job", "instance"]
+    used = "\n".join(_exprs(dash)) + json.dumps([p["datasource"] for p in dash["panels"]])
+    used += "\n".join(str(v.get("definition", "")) for v in dash["templating"]["list"])
+    for name in names:
+        assert f"${name}" in used or f"${{{name}}}" in used, f"variable {name} is never used"
+    for expr in _exprs(dash):  # every series is filtered by the three variables
+        for series in re.findall(r"\bchirpflow_[a-z0-9_]+(\{[^}]*\})?", expr):
+            assert all(f'=~"${v}"' in series for v in names[1:]), expr
+
+
+def test_dashboard_queries_are_valid_promql_and_hide_nothing(tmp_path: Path) -> None:
+    dash = _dashboard()
+    exprs = _exprs(dash)
+    assert not [e for e in exprs if re.search(r"\)\s+or\s+", e)], "an `A or B` hides B"
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard",
+                "rules": [
+                    {"record": f"dashboard:query{i}", "expr": e.replace("$__all", ".*")}
+                    for i, e in enumerate(exprs)
+                ],
+            }
+        ]
+    }
+    (tmp_path / "dash.rules.yml").write_text(json.dumps(rules))
+    check = subprocess.run(
+        [_promtool(), "check", "rules", "dash.rules.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_dashboard_has_the_panels_operators_look_for() -> None:
+    panels = {p["title"]: p for p in _dashboard()["panels"]}
+    for title, panel in panels.items():
+        if "p50 / p90" in title:
+            quantiles = {
+                re.findall(r"histogram_quantile\(([\d.]+)", t["expr"])[0] for t in panel["targets"]
+            }
+            assert quantiles == {"0.5", "0.9"}, title
+    lag = panels["Kafka lag per partition (messages)"]["targets"][0]["expr"]
+    assert "by (topic, partition)" in lag
+    alerts = panels["Alerts sent and failed / s per channel"]["targets"]
+    assert [('outcome="sent"' in t["expr"], 'outcome="failed"' in t["expr"]) for t in alerts] == [
+        (True, False),
+        (False, True),
+    ]
+    assert all("by (channel)" in t["expr"] for t in alerts)
