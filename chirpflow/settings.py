@@ -248,6 +248,11 @@ class IngestSettings(_Section):
     topic: str = "tweets.raw"
     dlq_topic: str = "tweets.dlq"
     partitions: int = Field(3, ge=1, le=1000)  # when ingest creates the topic
+    # the message key, which picks the partition: "tweet_id" spreads evenly and keeps
+    # every copy of one tweet in one partition (in order); "conversation" keeps a
+    # thread together, "author" an account, "watch" a watched item (one hot
+    # search lands on one partition)
+    key: Literal["tweet_id", "conversation", "author", "watch"] = "tweet_id"
 
 
 class JobSettings(_Section):

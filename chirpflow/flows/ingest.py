@@ -55,6 +55,7 @@ def build_ingest_flow(
     *,
     limit: int | None = None,
     batch_size: int = 1000,
+    key: str = "tweet_id",
 ) -> tuple[Dataflow, threading.Event]:
     stop = threading.Event()
     flow = Dataflow("chirpflow-ingest")
@@ -62,7 +63,7 @@ def build_ingest_flow(
     parsed = op.map("normalize", raw, _normalize)
 
     def writer(part: str) -> BatchWriter[list[Tweet | DeadLetter]]:
-        return _Batches(KafkaTweetWriter(SafeProducer(bootstrap), topic, dlq_topic))
+        return _Batches(KafkaTweetWriter(SafeProducer(bootstrap), topic, dlq_topic, key))
 
     sink: FlushingSink[list[Tweet | DeadLetter]] = FlushingSink(writer)
     op.output("kafka", parsed, sink)
@@ -95,6 +96,7 @@ def run_ingest(
         cfg.dlq_topic,
         limit=limit,
         batch_size=settings.pipeline.source_batch_size,
+        key=cfg.key,
     )
     rec = recovery_config(env.home / "recovery-ingest", reset=reset_recovery) if recovery else None
     flusher = UsageFlusher(meter)

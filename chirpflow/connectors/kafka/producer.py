@@ -25,6 +25,9 @@ class SafeProducer:
             "acks": "all",
             "linger.ms": 20,
             "queue.buffering.max.messages": 100_000,
+            # keys hash to partitions as Java clients do, so other producers and
+            # consumers of the topic agree on where a key lives
+            "partitioner": "murmur2_random",
         }
         config.update(extra or {})
         self._producer = Producer(config)
