@@ -14,7 +14,6 @@ from chirpflow.connectors.kafka.producer import SafeProducer
 from chirpflow.model import DeadLetter, Tweet
 from chirpflow.serialization import dumps, tweet_to_json
 
-
 MessageKey = Callable[[Tweet], str]
 MESSAGE_KEYS: dict[str, MessageKey] = {
     "tweet_id": lambda t: t.id,
