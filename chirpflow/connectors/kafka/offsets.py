@@ -1,14 +1,27 @@
 """Topic layout and offset lookups: partitions, watermarks, timestamp -> offset.
 
-``offsets_for_times`` is asked first and its answer checked against the
-messages' own timestamps; brokers that do not implement it (Tansu answers 0
-for every timestamp) fall back to a binary search over message timestamps,
-which assumes timestamps grow with offsets within a partition (true for
-LogAppendTime and for producers stamping CreateTime as they send).
+The normal path is what Apache Kafka documents: the high watermark is the
+end of a partition, ``offsets_for_times`` gives the first offset at or after
+a timestamp. Each answer is checked before it is used:
+
+- the end: a correct broker answers "the first message at or after the far
+  future" with -1 (none) or the high watermark itself. Only when it does not
+  (Tansu reports a high watermark of 1 for partitions written by an
+  idempotent producer and answers 0 to every timestamp) is the partition
+  probed past the watermark;
+- a timestamp's offset: checked against the timestamps of the message it
+  names and of the one before it; only when that fails does a binary search
+  over message timestamps run, which assumes timestamps grow with offsets
+  within a partition (true for LogAppendTime and for producers stamping
+  CreateTime as they send).
+
+Each fallback is logged once per process.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from confluent_kafka import Consumer, TopicPartition
@@ -16,6 +29,15 @@ from confluent_kafka import Consumer, TopicPartition
 from chirpflow.errors import ConfigError, ServiceError
 
 TIMEOUT_S = 10.0
+FAR_FUTURE_MS = 2**62  # later than any message's timestamp
+log = logging.getLogger(__name__)
+_logged: set[str] = set()
+
+
+def _once(kind: str, message: str, *args: object) -> None:
+    if kind not in _logged:
+        _logged.add(kind)
+        log.warning(message, *args)
 
 
 def consumer(bootstrap: str) -> Consumer:
@@ -48,14 +70,34 @@ def watermarks(c: Consumer, topic: str, partition: int) -> tuple[int, int]:
 
 
 def end_offset(c: Consumer, topic: str, partition: int, probe_s: float = 1.0) -> int:
-    """The next offset to be written, checked against the log itself.
-
-    The high watermark is trusted only if nothing is found at it: Tansu
-    reports 1 for a partition written by an idempotent producer whatever it
-    holds. When a message is found there, the partition is read forward to
-    its real end.
-    """
+    """The next offset to be written: the high watermark, once the broker's answers agree."""
     _, high = watermarks(c, topic, partition)
+    far = c.offsets_for_times([TopicPartition(topic, partition, FAR_FUTURE_MS)], timeout=TIMEOUT_S)
+    return checked_end(
+        high,
+        far[0].offset if far[0].error is None else None,
+        lambda: _probe_end(c, topic, partition, high, probe_s),
+        f"{topic}[{partition}]",
+    )
+
+
+def checked_end(high: int, far_answer: int | None, probe: Callable[[], int], where: str) -> int:
+    """``high`` when the broker's answer for the far future agrees with it, else ``probe()``."""
+    if far_answer is not None and far_answer in (-1, high):
+        return high
+    _once(
+        "end",
+        "kafka: the broker's offsets for %s disagree (high watermark %d, far future at %s): "
+        "finding partition ends by reading past the watermark",
+        where,
+        high,
+        far_answer,
+    )
+    return probe()
+
+
+def _probe_end(c: Consumer, topic: str, partition: int, high: int, probe_s: float) -> int:
+    """Read forward from ``high`` to the last message actually stored."""
     c.assign([TopicPartition(topic, partition, high)])
     try:
         end = high
@@ -94,6 +136,14 @@ def offset_for_time(c: Consumer, topic: str, partition: int, when: datetime) -> 
         c, topic, partition, answer.offset, ms, low, high
     ):
         return high if answer.offset < 0 else int(answer.offset)
+    _once(
+        "times",
+        "kafka: offsets_for_times gave %s for %s[%d], which its messages contradict: "
+        "searching message timestamps instead",
+        answer.offset,
+        topic,
+        partition,
+    )
     return _search(c, topic, partition, ms, low, high)
 
 
