@@ -26,7 +26,8 @@ def test_defaults_are_usable_without_a_file(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"), [("30s", 30), ("5m", 300), ("7d", 604800), ("250ms", 0.25), ("1.5h", 5400)]
+    ("value", "seconds"),
+    [("30s", 30), ("5m", 300), ("7d", 604800), ("250ms", 0.25), ("1.5h", 5400)],
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value).total_seconds() == seconds
