@@ -76,8 +76,8 @@ def check_labels_match(folder: Path, task: Task) -> None:
     """Refuse a folder labelled for another task (by its mapping.txt, else its name)."""
     mapping = folder / "mapping.txt"
     if mapping.exists():
-        rows = [line.split("\t") for line in mapping.read_text(encoding="utf-8").splitlines()]
-        found = tuple(row[-1].strip() for row in rows if row and row[-1].strip())
+        rows = [line.split(None, 1) for line in mapping.read_text(encoding="utf-8").splitlines()]
+        found = tuple(row[-1].strip() for row in rows if row)  # "0<TAB>negative" per line
         if found != task.labels:
             raise ConfigError(
                 f"--data {folder}: its labels ({_names(found)}, from mapping.txt) are not "
