@@ -143,3 +143,26 @@ def test_version_comes_from_the_installed_distribution() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"chirpflow {version('chirpflow')}"
+
+
+def test_needs_follow_the_configuration() -> None:
+    from chirpflow.flows.env_needs import env_needs, missing
+    from chirpflow.settings import settings_from_dict
+
+    assert missing(env_needs(settings_from_dict({})), {}) == []  # the demo needs nothing
+    cfg = settings_from_dict(
+        {
+            "jobs": {"enabled": True, "provider": "twitterapi_io"},
+            "sources": [
+                {"name": "live", "type": "x_stream", "rules": [{"value": "a", "tag": "t"}]}
+            ],
+            "alerts": {"channels": {"tg": {"type": "telegram"}}},
+        }
+    )
+    needs = {n.name: n for n in env_needs(cfg)}
+    assert not needs["OPENAI_API_KEY"].required  # auto: the offline analyzer without it
+    assert [n.name for n in missing(list(needs.values()), {"TELEGRAM_CHAT_ID": "1"})] == [
+        "X_BEARER_TOKEN",
+        "TWITTERAPI_IO_KEY",
+        "TELEGRAM_BOT_TOKEN",
+    ]
