@@ -442,15 +442,7 @@ def config_check(path: str | None) -> None:
         "config": path or "(defaults)",
         "settings": settings.model_dump(mode="json"),
         "environment": env.redacted(),
-        "environment_needed": [
-            {
-                "variable": n.name,
-                "used_by": n.used_by,
-                "required": n.required,
-                "set": n.is_set(os.environ),
-            }
-            for n in needs
-        ],
+        "environment_needed": [n.as_dict(os.environ) for n in needs],
     }
     text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
     click.echo(redact(text, secret_values()))

@@ -28,6 +28,14 @@ class Need:
     def is_set(self, env: Mapping[str, str]) -> bool:
         return any(env.get(v) for v in self.variables)
 
+    def as_dict(self, env: Mapping[str, str]) -> dict[str, str | bool]:
+        return {
+            "variable": self.name,
+            "used_by": self.used_by,
+            "required": self.required,
+            "set": self.is_set(env),
+        }
+
 
 def env_needs(settings: Settings) -> list[Need]:
     """Every variable the configuration reads, required ones first, in config order."""
