@@ -1,7 +1,7 @@
 """Configuration: one TOML file for pipelines, the environment for services and secrets.
 
-Errors name the bad key and say what was expected, e.g.
-``pipeline.max_wait: expected a duration such as '30s' or '5m', got 'soon'``.
+Errors name the bad key, say what was expected and show the value once, e.g.
+``pipeline.max_wait: expected a duration with a unit such as ... '7d' (got 'soon')``.
 """
 
 from __future__ import annotations
@@ -19,24 +19,25 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from chirpflow.errors import ConfigError
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+DURATION_FORM = "a duration with a unit such as '250ms', '30s', '5m', '2h' or '7d'"
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``30``, ``"30s"``, ``"5m"``, ``"7d"`` or a timedelta -> timedelta."""
+    """``"30s"``, ``"5m"``, ``"7d"`` or a timedelta -> timedelta.
+
+    A bare number is refused: ``dedup_window = 7`` could mean seconds or days.
+    Messages leave out the value; the caller shows it once.
+    """
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '30s' or '5m', got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"expected a positive duration, got {value!r}")
-        return timedelta(seconds=value)
     if isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2) or "s"])
-    raise ValueError(f"expected a duration such as '30s' or '5m', got {value!r}")
+            return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_FORM}; a bare number has no unit")
+    raise ValueError(f"expected {DURATION_FORM}")
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -303,7 +304,7 @@ def settings_from_dict(data: dict[str, Any], origin: str = "config") -> Settings
             msg = e["msg"].removeprefix("Value error, ")
             if e["type"] == "extra_forbidden":
                 msg = "unknown setting (check the spelling; see chirpflow.example.toml)"
-            elif "input" in e and e["type"] not in ("missing",):
+            elif "input" in e and e["type"] != "missing" and not isinstance(e["input"], dict):
                 msg = f"{msg} (got {e['input']!r})"
             lines.append(f"{loc}: {msg}")
         raise ConfigError(f"{origin}: invalid configuration\n  " + "\n  ".join(lines)) from None

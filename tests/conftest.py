@@ -13,6 +13,7 @@ import redis
 from chirpflow.connectors.embedded.kafka import EmbeddedKafka
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres, drop_database, ensure_database
 from chirpflow.connectors.embedded.redis import EmbeddedRedis
+from tests.labelled_data import write_labelled_sets
 
 _db_counter = itertools.count()
 
@@ -34,8 +35,9 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def tweeteval_dir(repo_root: Path) -> Path:
-    return repo_root.parent / "shared" / "data" / "tweeteval"
+def labelled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Our own small labelled sets in the TweetEval layout (sentiment/, offensive/, hate/)."""
+    return write_labelled_sets(tmp_path_factory.mktemp("labelled"))
 
 
 @pytest.fixture(scope="session")

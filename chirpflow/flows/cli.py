@@ -45,7 +45,24 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from chirpflow.version import installed_version
+
+    click.echo(f"chirpflow {installed_version()}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the installed version and exit.",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option(
     "--log-format",
@@ -409,16 +426,33 @@ def config() -> None:
 @click.option("-c", "--config", "path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @_fail_cleanly
 def config_check(path: str | None) -> None:
-    """Validate the TOML and show the effective settings (secrets masked)."""
+    """Validate the TOML, show the effective settings (secrets masked) and the
+    environment variables `run` will read for it, each set or not (never its value).
+
+    Exits 2 on an invalid configuration, 1 when a required variable is not set.
+    """
+    import os
+
+    from chirpflow.flows.env_needs import describe, env_needs, missing
+
     settings = _settings(path)
     env = Environment.from_env()
+    needs = env_needs(settings)
     doc = {
         "config": path or "(defaults)",
         "settings": settings.model_dump(mode="json"),
         "environment": env.redacted(),
+        "environment_needed": [n.as_dict(os.environ) for n in needs],
     }
     text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
     click.echo(redact(text, secret_values()))
+    click.echo("environment `chirpflow run` reads for this configuration:", err=True)
+    click.echo("\n".join(describe(needs, os.environ)), err=True)
+    absent = missing(needs, os.environ)
+    if absent:
+        names = ", ".join(n.name for n in absent)
+        click.echo(f"error: configuration valid, but not set in the environment: {names}", err=True)
+        sys.exit(1)
     click.echo("configuration OK", err=True)
 
 

@@ -1,8 +1,11 @@
 """``chirpflow eval``: score the configured analyzer on a labelled set (TweetEval layout).
 
 ``DIR/val_text.txt`` holds one tweet per line, ``DIR/val_labels.txt`` the
-label ids on the same lines. Sentiment is scored by macro recall, offensive
-and hate by macro F1 (the tasks' official metrics), once per batch size.
+label ids on the same lines, ``DIR/mapping.txt`` (optional) ``id<TAB>name``
+per label. A folder whose labels are not the task's is refused: scoring
+sentiment on hate labels gives a meaningless number. Sentiment is scored by
+macro recall, offensive and hate by macro F1 (the tasks' official metrics),
+once per batch size.
 """
 
 from __future__ import annotations
@@ -32,30 +35,71 @@ def _abusive(a: TweetAnalysis) -> int:
 @dataclass(frozen=True, slots=True)
 class Task:
     name: str
-    classes: int
+    labels: tuple[str, ...]  # by label id, as in the folder's mapping.txt
     label_of: Callable[[TweetAnalysis], int]
     metric_name: str
     metric: Callable[[Sequence[int], Sequence[int], int], float]
 
+    @property
+    def classes(self) -> int:
+        return len(self.labels)
+
 
 TASKS = {
-    "sentiment": Task("sentiment", 3, _sentiment, "macro_recall", macro_recall),
-    "offensive": Task("offensive", 2, _abusive, "macro_f1", macro_f1),
-    "hate": Task("hate", 2, _abusive, "macro_f1", macro_f1),
+    "sentiment": Task(
+        "sentiment", ("negative", "neutral", "positive"), _sentiment, "macro_recall", macro_recall
+    ),
+    "offensive": Task("offensive", ("not-offensive", "offensive"), _abusive, "macro_f1", macro_f1),
+    "hate": Task("hate", ("not-hate", "hate"), _abusive, "macro_f1", macro_f1),
 }
 
 
 def load_split(data: Path, task: str) -> tuple[list[str], list[int]]:
-    """Texts and labels from ``data`` or ``data/<task>``."""
+    """Texts and labels from ``data`` or ``data/<task>``, checked against the task."""
     folder = data / task if (data / task / "val_text.txt").exists() else data
     texts_file, labels_file = folder / "val_text.txt", folder / "val_labels.txt"
     if not texts_file.exists() or not labels_file.exists():
         raise ConfigError(f"--data {data}: expected val_text.txt and val_labels.txt in it")
+    check_labels_match(folder, TASKS[task])
     texts = texts_file.read_text(encoding="utf-8").splitlines()
-    labels = [int(x) for x in labels_file.read_text(encoding="utf-8").split()]
+    labels = _label_ids(labels_file, TASKS[task])
     if len(texts) != len(labels):
         raise ConfigError(f"{folder}: {len(texts)} texts but {len(labels)} labels")
     return texts, labels
+
+
+def _names(labels: Sequence[str]) -> str:
+    return ", ".join(f"{i} {name}" for i, name in enumerate(labels))
+
+
+def check_labels_match(folder: Path, task: Task) -> None:
+    """Refuse a folder labelled for another task (by its mapping.txt, else its name)."""
+    mapping = folder / "mapping.txt"
+    if mapping.exists():
+        rows = [line.split(None, 1) for line in mapping.read_text(encoding="utf-8").splitlines()]
+        found = tuple(row[-1].strip() for row in rows if row)  # "0<TAB>negative" per line
+        if found != task.labels:
+            raise ConfigError(
+                f"--data {folder}: its labels ({_names(found)}, from mapping.txt) are not "
+                f"the {task.name} task's ({_names(task.labels)}); pick the {task.name} data"
+            )
+    elif folder.name in TASKS and folder.name != task.name:
+        raise ConfigError(
+            f"--data {folder}: this is {folder.name} data, not {task.name} "
+            f"(labels {_names(task.labels)})"
+        )
+
+
+def _label_ids(path: Path, task: Task) -> list[int]:
+    ids = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        value = line.strip()
+        if not value.isdigit() or int(value) >= task.classes:
+            raise ConfigError(
+                f"{path}:{n}: {value!r} is not a {task.name} label id ({_names(task.labels)})"
+            )
+        ids.append(int(value))
+    return ids
 
 
 def as_tweets(texts: Sequence[str]) -> list[Tweet]:
@@ -108,6 +152,7 @@ def evaluate(
         "batch_size": batch_size,
         "tweets": len(tweets),
         "metric": task.metric_name,
+        "labels": list(task.labels),
         "score": task.metric(labels, predicted, task.classes),
         "confusion": confusion(labels, predicted, task.classes),
         "failed": failed,

@@ -62,6 +62,16 @@ def render_eval(doc: dict[str, Any], console: Console | None = None) -> None:
             f"${r['usd_per_1k']:.4f}",
         )
     console.print(table)
-    console.print("confusion (rows: gold, columns: predicted):")
-    for row in runs[-1]["confusion"]:
-        console.print("  " + " ".join(f"{n:6d}" for n in row))
+    console.print(confusion_table(runs[-1]))
+
+
+def confusion_table(run: dict[str, Any]) -> Table:
+    """Rows are the gold labels, columns the predicted ones, both named."""
+    labels = run["labels"]
+    table = Table(title=f"confusion, batch {run['batch_size']}")
+    table.add_column("gold \\ predicted", style="bold")
+    for name in labels:
+        table.add_column(name, justify="right")
+    for name, row in zip(labels, run["confusion"], strict=True):
+        table.add_row(name, *(f"{n:,}" for n in row))
+    return table

@@ -82,3 +82,16 @@ def test_batches_yield_every_non_blank_line_and_resume_anywhere(
         rest, _ = _all(reader, offsets[k], size)
         assert rest == expected[len(expected) - len(rest) :]
         assert len(rest) == len(expected) - min(len(expected), k * size)
+
+
+def test_origins_number_records_from_one_and_resume_without_gaps(tmp_path: Path) -> None:
+    from chirpflow.connectors.sources.jsonl_reader import JsonlFileReader
+
+    p = tmp_path / "in.jsonl"
+    p.write_bytes(b'{"a":1}\r\n{"b":2}\n{"c":\n{"d":4}\n')
+    reader = JsonlFileReader("archive", p)
+    first = reader.read(reader.start_position(), 2)
+    rest = reader.read(first.position, 10)
+    origins = [r.origin for r in first.records + rest.records]
+    assert origins == [f"archive:in.jsonl:{n}" for n in (1, 2, 3, 4)]
+    assert rest.records[0].payload == b'{"c":'  # line 3 in an editor

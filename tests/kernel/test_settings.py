@@ -26,10 +26,37 @@ def test_defaults_are_usable_without_a_file(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"), [(30, 30), ("30s", 30), ("5m", 300), ("7d", 604800), ("250ms", 0.25)]
+    ("value", "seconds"),
+    [("30s", 30), ("5m", 300), ("7d", 604800), ("250ms", 0.25), ("1.5h", 5400)],
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("value", [7, 7.5, "7", " 30 "])
+def test_a_duration_without_a_unit_names_the_key_and_the_form(value: object) -> None:
+    with pytest.raises(ConfigError) as err:
+        settings_from_dict({"pipeline": {"dedup_window": value}})
+    (line,) = str(err.value).splitlines()[1:]
+    assert line.strip().startswith("pipeline.dedup_window: expected a duration with a unit")
+    assert "'30s'" in line and "'7d'" in line and f"(got {value!r})" in line
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"pipeline": {"max_wait": "soon"}},
+        {"pipeline": {"dedup_window": 7}},
+        {"sources": [{"name": "a", "type": "jsonl"}]},
+        {"alerts": {"rules": [{"name": "r", "channels": ["nope"]}]}},
+    ],
+)
+def test_error_messages_say_each_thing_once(doc: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as err:
+        settings_from_dict(doc)
+    message = str(err.value)
+    assert message.count("got") <= 1, message
+    assert "{" not in message, message  # no dump of the whole table
 
 
 def test_example_config_is_valid(repo_root: Path) -> None:

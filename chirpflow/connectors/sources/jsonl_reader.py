@@ -1,4 +1,10 @@
-"""A reader over a JSON Lines file; position is ``(byte offset, line number)``."""
+"""A reader over a JSON Lines file; position is ``(byte offset, records read)``.
+
+Origins are ``SOURCE:FILE:N`` with N the 1-based number of the record in
+the file: the line an editor shows when the file has no blank lines (blank
+lines are skipped and not numbered, so the store's count of arrivals per
+stream stays gap-free).
+"""
 
 from __future__ import annotations
 
@@ -30,19 +36,19 @@ class JsonlFileReader:
         return (0, 0)
 
     def read(self, position: tuple[int, int], max_items: int) -> ReadResult:
-        offset, line_no = position
+        offset, done = position
         lines, next_offset = self._reader.read_batch(offset, max_items)
         fetched_at = datetime.now(UTC)
         records = [
             RawRecord(
-                origin=make_origin(self._stream, line_no + i),
+                origin=make_origin(self._stream, done + i + 1),
                 source=self.source,
                 payload=raw,
                 fetched_at=fetched_at,
             )
             for i, (_, raw) in enumerate(lines)
         ]
-        new_pos = (next_offset, line_no + len(records))
+        new_pos = (next_offset, done + len(records))
         if not records:
             if self.follow:
                 return ReadResult([], new_pos, wait_until=fetched_at + FOLLOW_POLL)
