@@ -96,10 +96,15 @@ def create_app(
     )
 
     def client(
+        request: Request,
         x_api_key: Annotated[str | None, Security(_api_key)] = None,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     ) -> Caller:
-        key = (x_api_key or (bearer.credentials if bearer else "")).strip()
+        # both schemes are declared (the Authorize button of /docs); X-API-Key, when sent at
+        # all (even empty), decides: a wrong credential is never passed over for another one
+        del x_api_key  # FastAPI reads an empty header as missing; ``raw`` does not
+        raw = request.headers.get("x-api-key")
+        key = (raw if raw is not None else (bearer.credentials if bearer else "")).strip()
         caller = store.keys.authenticate(key) if key else None
         if caller is None:
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
