@@ -198,3 +198,12 @@ def test_docs_work_offline_and_declare_the_api_key(client: TestClient) -> None:
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert op.get("security"), f"{method.upper()} {path} declares no auth"
+
+
+def test_an_unreachable_redis_costs_the_shared_budget_not_the_api(store: JobStore) -> None:
+    store.workers.beat("w")
+    cfg = JobSettings(requests_per_minute_per_key=3)
+    api = TestClient(create_app(store, cfg, redis_url="redis://127.0.0.1:1/0"))
+    auth = _key(store, "a")
+    codes = [api.get("/v1/jobs", headers=auth).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]  # counted in this process instead
