@@ -102,7 +102,7 @@ def create_app(
     ) -> Caller:
         # both schemes are declared (the Authorize button of /docs); X-API-Key, when sent at
         # all (even empty), decides: a wrong credential is never passed over for another one
-        del x_api_key  # FastAPI reads an empty header as missing; ``raw`` does not
+        del x_api_key  # declared for the document only: FastAPI reads an empty header as absent
         raw = request.headers.get("x-api-key")
         key = (raw if raw is not None else (bearer.credentials if bearer else "")).strip()
         caller = store.keys.authenticate(key) if key else None
@@ -117,12 +117,8 @@ def create_app(
 
     Client = Annotated[Caller, Depends(client)]
 
-    def owner(caller: Caller) -> int | None:
-        """Whose jobs a caller sees: its own; an admin key every client's."""
-        return None if caller.admin else caller.key_id
-
     def found(job_id: str, caller: Caller) -> dict[str, Any]:
-        row = store.get(job_id, owner=owner(caller))
+        row = store.get(job_id, owner=caller.owner)
         if row is None:  # another client's job does not exist for this one
             raise HTTPException(404, f"no job {excerpt(job_id, 40)}")
         return row
@@ -153,7 +149,7 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[Job]:
         """This client's jobs (every client's for an admin key), newest first."""
-        return [_job(r) for r in store.list_jobs(status, limit, owner=owner(caller))]
+        return [_job(r) for r in store.list_jobs(status, limit, owner=caller.owner)]
 
     @app.get("/v1/jobs/{job_id}", response_model=Job, responses=_errors(401, 404, 422, 429))
     def job(job_id: str, caller: Client) -> Job:
@@ -177,7 +173,7 @@ def create_app(
         row = found(job_id, caller)
         if row["status"] in JOB_ENDED:
             raise HTTPException(409, f"job {row['id']} already {row['status']}")
-        cancelled = store.cancel(row["id"], owner=owner(caller))
+        cancelled = store.cancel(row["id"], owner=caller.owner)
         if cancelled is None:
             raise HTTPException(404, f"no job {row['id']}")
         return _job(cancelled)
@@ -186,12 +182,11 @@ def create_app(
     async def events(job_id: str, caller: Client, request: Request) -> StreamingResponse:
         """Server-sent events: a ``progress`` event on every change, until the job ends."""
         job_id = (await asyncio.to_thread(found, job_id, caller))["id"]
-        scope = owner(caller)
 
         async def stream() -> AsyncIterator[bytes]:
             last = None
             while not await request.is_disconnected():
-                row = await asyncio.to_thread(store.get, job_id, owner=scope)
+                row = await asyncio.to_thread(store.get, job_id, owner=caller.owner)
                 if row is None:
                     return
                 doc = _job(row).model_dump()

@@ -28,6 +28,11 @@ class Caller:
     key_id: int
     admin: bool = False
 
+    @property
+    def owner(self) -> int | None:
+        """Whose jobs this caller sees: its own; an admin every client's (None)."""
+        return None if self.admin else self.key_id
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
