@@ -472,8 +472,10 @@ def _job_store() -> Iterator[JobStore]:
 def api(config: str | None, host: str, port: int) -> None:
     """Serve the jobs REST API (OpenAPI docs at /docs).
 
-    Clients need a key from `chirpflow api-key create`. Jobs are done by
-    `chirpflow run` with `[jobs] enabled = true`.
+    Clients need a key from `chirpflow api-key create` and see only their own
+    jobs (an --admin key sees all). Jobs are done by `chirpflow run` with
+    `[jobs] enabled = true`; while none runs, submissions get 503. With
+    REDIS_URL set, every replica shares each key's request budget.
     """
     import uvicorn
 

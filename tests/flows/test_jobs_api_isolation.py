@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from chirpflow.connectors.postgres.jobs import JobStore
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.errors import ConfigError
 from chirpflow.flows.api import create_app
 from chirpflow.settings import JobSettings
 
@@ -207,3 +208,5 @@ def test_an_unreachable_redis_costs_the_shared_budget_not_the_api(store: JobStor
     auth = _key(store, "a")
     codes = [api.get("/v1/jobs", headers=auth).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]  # counted in this process instead
+    with pytest.raises(ConfigError, match=r"^REDIS_URL: .*redis://"):
+        create_app(store, cfg, redis_url="localhost:6379")

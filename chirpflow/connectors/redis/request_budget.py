@@ -14,6 +14,7 @@ import uuid
 
 import redis
 
+from chirpflow.errors import ConfigError
 from chirpflow.request_budget import WINDOW_S, LocalBudget
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ return '0'
 class RedisBudget:
     def __init__(self, url: str, per_minute: int, prefix: str = "chirpflow:api:budget") -> None:
         self.per_minute = per_minute
-        self._client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        try:
+            self._client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        except ValueError as err:
+            raise ConfigError(f"REDIS_URL: {err}") from None
         self._take = self._client.register_script(_TAKE)
         self._prefix = prefix
         self._fallback = LocalBudget(per_minute)
