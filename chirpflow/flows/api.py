@@ -2,35 +2,34 @@
 
 Clients authenticate with an API key (``Authorization: Bearer <key>`` or
 ``X-API-Key``), created by ``chirpflow api-key create`` and stored hashed.
-Each key has a request budget per minute (429 with ``Retry-After`` past it).
-The jobs themselves are done by ``chirpflow run`` with ``[jobs] enabled``.
+A key sees only its own jobs (another client's job is a 404); an admin key
+(``api-key create NAME --admin``) sees every client's. Each key has a request
+budget per minute (429 with ``Retry-After`` past it), shared by every replica
+through Redis when REDIS_URL is set. Jobs are done by ``chirpflow run`` with
+``[jobs] enabled``; while none runs, new jobs are refused with 503.
 """
 
 import asyncio
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
 
+from chirpflow.connectors.postgres.api_keys import Caller
+from chirpflow.connectors.postgres.job_workers import WORKER_STALE_S
 from chirpflow.connectors.postgres.jobs import JOB_ENDED, JobStore
-from chirpflow.model import USERNAME_PATTERN
+from chirpflow.connectors.redis.request_budget import RedisBudget
+from chirpflow.flows.api_limits import MAX_BODY_BYTES, BodyLimit, excerpt, short_errors
+from chirpflow.job_request import JobRequest, job_request_model
+from chirpflow.request_budget import LocalBudget, RequestBudget
 from chirpflow.settings import JobSettings
 
 Status = Literal["queued", "fetching", "analysing", "completed", "failed", "cancelled"]
-
-
-class JobRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    username: str = Field(pattern=f"^{USERNAME_PATTERN}$", description="the account, e.g. @jack")
-    max_tweets: int = Field(200, ge=1, description="how many of its latest tweets")
-    include_replies: bool = False
 
 
 class Job(BaseModel):
@@ -58,8 +57,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "missing or unknown API key",
         404: "no such job",
         409: "job already ended",
+        413: f"request body over {MAX_BODY_BYTES} bytes",
         422: "invalid input",
         429: "request budget of this API key used up",
+        503: "no job worker is running, so the job would never start",
     }
     return {c: {"model": Problem, "description": text[c]} for c in codes}
 
@@ -70,111 +71,122 @@ def _job(row: dict[str, Any]) -> Job:
     return Job(**doc)
 
 
-class _RateLimit:
-    """Requests per key in the last minute (in-process)."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def check(self, key_id: int) -> float:
-        """0 when allowed (and counted), else seconds until allowed."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits[key_id]
-            while hits and now - hits[0] >= 60:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return 60 - (now - hits[0])
-            hits.append(now)
-            return 0.0
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="a key from `chirpflow api-key create`"
+)
+_bearer = HTTPBearer(auto_error=False, description="the same key as `Authorization: Bearer <key>`")
 
 
-def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAPI:
-    app = FastAPI(title="chirpflow", version="1", description=__doc__)
-
-    class JobSubmission(JobRequest):
-        max_tweets: int = Field(
-            200, ge=1, le=cfg.max_tweets_limit, description="how many of its latest tweets"
-        )
-
-    limiter = _RateLimit(cfg.requests_per_minute_per_key)
+def create_app(
+    store: JobStore, cfg: JobSettings, poll_s: float = 1.0, redis_url: str | None = None
+) -> FastAPI:
+    """The API; with ``redis_url`` the per-key request budget is shared by every replica."""
+    app = FastAPIOffline(
+        title="chirpflow",
+        version="1",
+        description=__doc__,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    short_errors(app)
+    JobSubmission = job_request_model(cfg.max_tweets_limit)
+    per_minute = cfg.requests_per_minute_per_key
+    budget: RequestBudget = (
+        RedisBudget(redis_url, per_minute) if redis_url else LocalBudget(per_minute)
+    )
 
     def client(
-        authorization: Annotated[str | None, Header()] = None,
-        x_api_key: Annotated[str | None, Header()] = None,
-    ) -> int:
-        key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
-        key_id = store.key_id(key) if key else None
-        if key_id is None:
+        request: Request,
+        x_api_key: Annotated[str | None, Security(_api_key)] = None,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+    ) -> Caller:
+        # both schemes are declared (the Authorize button of /docs); X-API-Key, when sent at
+        # all (even empty), decides: a wrong credential is never passed over for another one
+        del x_api_key  # declared for the document only: FastAPI reads an empty header as absent
+        raw = request.headers.get("x-api-key")
+        key = (raw if raw is not None else (bearer.credentials if bearer else "")).strip()
+        caller = store.keys.authenticate(key) if key else None
+        if caller is None:
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
-        wait = limiter.check(key_id)
+        wait = budget.check(caller.key_id)
         if wait:
             raise HTTPException(
                 429, "too many requests for this API key", {"Retry-After": str(max(1, round(wait)))}
             )
-        return key_id
+        return caller
 
-    Client = Annotated[int, Depends(client)]
+    Client = Annotated[Caller, Depends(client)]
 
-    def found(job_id: str) -> dict[str, Any]:
-        row = store.get(job_id)
-        if row is None:
-            raise HTTPException(404, f"no job {job_id}")
+    def found(job_id: str, caller: Caller) -> dict[str, Any]:
+        row = store.get(job_id, owner=caller.owner)
+        if row is None:  # another client's job does not exist for this one
+            raise HTTPException(404, f"no job {excerpt(job_id, 40)}")
         return row
 
-    @app.post("/v1/jobs", status_code=201, response_model=Job, responses=_errors(401, 422, 429))
-    def submit(body: JobSubmission, key_id: Client) -> Job:
-        """Queue an analysis of the account's latest tweets."""
+    @app.post(
+        "/v1/jobs", status_code=201, response_model=Job, responses=_errors(401, 413, 422, 429, 503)
+    )
+    def submit(body: JobSubmission, caller: Client) -> Job:  # type: ignore[valid-type]
+        """Queue an analysis of the account's latest tweets (503 while no job worker runs)."""
+        if not store.workers.alive(WORKER_STALE_S):
+            raise HTTPException(
+                503,
+                f"no job worker seen in the last {WORKER_STALE_S:.0f} s: jobs are done by"
+                " `chirpflow run` with [jobs] enabled = true; start one, then submit again",
+                {"Retry-After": "30"},
+            )
+        req: JobRequest = body
         return _job(
-            store.create(body.username.lstrip("@"), body.max_tweets, body.include_replies, key_id)
+            store.create(
+                req.username.lstrip("@"), req.max_tweets, req.include_replies, caller.key_id
+            )
         )
 
     @app.get("/v1/jobs", response_model=list[Job], responses=_errors(401, 422, 429))
     def jobs(
-        key_id: Client,
+        caller: Client,
         status: Status | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[Job]:
-        """Jobs, newest first, optionally of one status."""
-        return [_job(r) for r in store.list_jobs(status, limit)]
+        """This client's jobs (every client's for an admin key), newest first."""
+        return [_job(r) for r in store.list_jobs(status, limit, owner=caller.owner)]
 
     @app.get("/v1/jobs/{job_id}", response_model=Job, responses=_errors(401, 404, 422, 429))
-    def job(job_id: str, key_id: Client) -> Job:
+    def job(job_id: str, caller: Client) -> Job:
         """A job's status and progress."""
-        return _job(found(job_id))
+        return _job(found(job_id, caller))
 
     @app.get("/v1/jobs/{job_id}/results", responses=_errors(401, 404, 422, 429))
     def results(
         job_id: str,
-        key_id: Client,
+        caller: Client,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         """Per-tweet analyses (paginated), chunk summaries and aggregates."""
-        row = found(job_id)
-        return {"job": _job(row).model_dump(), **store.results(job_id, offset, limit)}
+        row = found(job_id, caller)
+        return {"job": _job(row).model_dump(), **store.results(row["id"], offset, limit)}
 
     @app.delete("/v1/jobs/{job_id}", response_model=Job, responses=_errors(401, 404, 409, 422, 429))
-    def cancel(job_id: str, key_id: Client) -> Job:
+    def cancel(job_id: str, caller: Client) -> Job:
         """Cancel: a queued job at once, a running one within one chunk."""
-        row = found(job_id)
+        row = found(job_id, caller)
         if row["status"] in JOB_ENDED:
-            raise HTTPException(409, f"job {job_id} already {row['status']}")
-        cancelled = store.cancel(job_id)
-        assert cancelled is not None
+            raise HTTPException(409, f"job {row['id']} already {row['status']}")
+        cancelled = store.cancel(row["id"], owner=caller.owner)
+        if cancelled is None:
+            raise HTTPException(404, f"no job {row['id']}")
         return _job(cancelled)
 
     @app.get("/v1/jobs/{job_id}/events", responses=_errors(401, 404, 422, 429))
-    async def events(job_id: str, key_id: Client, request: Request) -> StreamingResponse:
+    async def events(job_id: str, caller: Client, request: Request) -> StreamingResponse:
         """Server-sent events: a ``progress`` event on every change, until the job ends."""
-        found(job_id)
+        job_id = (await asyncio.to_thread(found, job_id, caller))["id"]
 
         async def stream() -> AsyncIterator[bytes]:
             last = None
             while not await request.is_disconnected():
-                row = await asyncio.to_thread(store.get, job_id)
+                row = await asyncio.to_thread(store.get, job_id, owner=caller.owner)
                 if row is None:
                     return
                 doc = _job(row).model_dump()

@@ -506,16 +506,20 @@ def _job_store() -> Iterator[JobStore]:
 def api(config: str | None, host: str, port: int) -> None:
     """Serve the jobs REST API (OpenAPI docs at /docs).
 
-    Clients need a key from `chirpflow api-key create`. Jobs are done by
-    `chirpflow run` with `[jobs] enabled = true`.
+    Clients need a key from `chirpflow api-key create` and see only their own
+    jobs (an --admin key sees all). Jobs are done by `chirpflow run` with
+    `[jobs] enabled = true`; while none runs, submissions get 503. With
+    REDIS_URL set, every replica shares each key's request budget.
     """
     import uvicorn
 
     from chirpflow.flows.api import create_app
 
     settings = _settings(config)
+    redis_url = Environment.from_env().redis_url  # the per-key budget, shared by replicas
     with _job_store() as store:
-        uvicorn.run(create_app(store, settings.jobs), host=host, port=port, log_level="info")
+        app = create_app(store, settings.jobs, redis_url=redis_url)
+        uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @main.group("api-key")
@@ -525,11 +529,36 @@ def api_key() -> None:
 
 @api_key.command("create")
 @click.argument("name")
+@click.option("--admin", is_flag=True, help="The key sees and cancels every client's jobs.")
 @_fail_cleanly
-def api_key_create(name: str) -> None:
+def api_key_create(name: str, admin: bool) -> None:
     """Create a key for client NAME; it is printed once (only its hash is stored)."""
     with _job_store() as store:
-        click.echo(store.create_key(name))
+        click.echo(store.keys.create(name, admin))
+
+
+@api_key.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Revoked keys too.")
+@_fail_cleanly
+def api_key_list(show_all: bool) -> None:
+    """Keys by id and name (the keys themselves are never stored)."""
+    with _job_store() as store:
+        keys = store.keys.list_keys(include_revoked=show_all)
+    for k in keys:
+        revoked = f"  revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else ""
+        click.echo(f"{k.id:>5}  {k.name}{'  (admin)' if k.admin else ''}{revoked}")
+    if not keys:
+        click.echo("no API keys")
+
+
+@api_key.command("revoke")
+@click.argument("key")
+@_fail_cleanly
+def api_key_revoke(key: str) -> None:
+    """Revoke KEY (its id or name from `api-key list`, or the key itself): 401 from now on."""
+    with _job_store() as store:
+        k = store.keys.revoke(key)
+    click.echo(f"revoked key {k.id} ({k.name})")
 
 
 @main.group()
@@ -539,17 +568,34 @@ def jobs() -> None:
 
 @jobs.command("submit")
 @click.argument("username")
-@click.option("--max-tweets", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option(
+    "--max-tweets",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="At most [jobs] max_tweets_limit (3200 by default), as for the API.",
+)
 @click.option("--include-replies", is_flag=True)
 @_fail_cleanly
-def jobs_submit(username: str, max_tweets: int, include_replies: bool) -> None:
+def jobs_submit(config: str | None, username: str, max_tweets: int, include_replies: bool) -> None:
     """Queue an analysis of USERNAME's latest tweets; prints the job id."""
     import re
 
+    from chirpflow.job_request import parse_job_request
+
     if not re.fullmatch(USERNAME_PATTERN, username):
         raise click.BadParameter(f"{username!r} is not an X username", param_hint="USERNAME")
+    fields = {"username": username, "max_tweets": max_tweets, "include_replies": include_replies}
+    req = parse_job_request(fields, _settings(config).jobs.max_tweets_limit)
     with _job_store() as store:
-        job = store.create(username.lstrip("@"), max_tweets, include_replies, None)
+        job = store.create(req.username.lstrip("@"), req.max_tweets, req.include_replies, None)
+        if not store.workers.alive():
+            click.echo(
+                "note: no job worker is running; the job starts when `chirpflow run`"
+                " with [jobs] enabled = true does",
+                err=True,
+            )
     click.echo(job["id"])
 
 

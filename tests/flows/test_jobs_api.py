@@ -18,6 +18,7 @@ def api(pg_url: str) -> Iterator[tuple[TestClient, dict[str, str], JobStore]]:
     migrate(pg_url)
     store = JobStore(pg_url)
     key = store.create_key("tests")
+    store.workers.beat("test-worker")  # a job worker runs (else submissions are a 503)
     cfg = JobSettings(requests_per_minute_per_key=30, max_tweets_limit=3200)
     client = TestClient(create_app(store, cfg, poll_s=0.05))
     yield client, {"Authorization": f"Bearer {key}"}, store

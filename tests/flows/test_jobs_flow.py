@@ -226,6 +226,7 @@ def test_a_hundred_concurrent_submissions_all_complete_fifo_ten_at_a_time(
     migrate(pg_url)
     store = JobStore(pg_url)
     key = store.create_key("load")
+    store.workers.beat("load-test")  # the worker below starts after the submissions
     client = TestClient(create_app(store, JobSettings(requests_per_minute_per_key=1000)))
 
     def submit(i: int) -> str:

@@ -8,14 +8,15 @@ inserted idempotently), so a replay never makes it go backwards or count twice.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import re
 import uuid
 from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from chirpflow.connectors.postgres.api_keys import ApiKeys
+from chirpflow.connectors.postgres.job_workers import JobWorkers
 from chirpflow.connectors.postgres.pool import open_pool
 
 JOB_ENDED = frozenset({"completed", "failed", "cancelled"})
@@ -23,15 +24,21 @@ _JOB_COLS = (
     "id, status, username, max_tweets, include_replies, total_tweets, processed_tweets,"
     " fetched_tweets, error, created_at, updated_at, started_at, completed_at, cancel_requested"
 )
+# what a job id can look like (ours are uuid4 hex); anything else names no job
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# ``owner``: only jobs of that API key; None: every job (admin keys, the CLI, workers)
+_OWNED = " AND (%s::bigint IS NULL OR api_key_id = %s)"
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+def is_job_id(job_id: str) -> bool:
+    return _JOB_ID.fullmatch(job_id) is not None
 
 
 class JobStore:
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self._pool = open_pool(url, name="jobs", max_size=pool_size)
+        self.keys = ApiKeys(self._pool)
+        self.workers = JobWorkers(self._pool)
 
     def close(self) -> None:
         self._pool.close()
@@ -47,17 +54,13 @@ class JobStore:
             return cur.fetchall()
 
     # -- API keys -------------------------------------------------------------
-    def create_key(self, name: str) -> str:
+    def create_key(self, name: str, admin: bool = False) -> str:
         """A new key, shown once; only its hash is stored."""
-        key = "cf_" + secrets.token_urlsafe(32)
-        self._one("INSERT INTO api_keys (name, key_hash) VALUES (%s, %s)", (name, hash_key(key)))
-        return key
+        return self.keys.create(name, admin)
 
     def key_id(self, key: str) -> int | None:
-        row = self._one(
-            "SELECT id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL", (hash_key(key),)
-        )
-        return int(row["id"]) if row else None
+        caller = self.keys.authenticate(key)
+        return caller.key_id if caller else None
 
     # -- jobs ----------------------------------------------------------------
     def create(
@@ -86,28 +89,34 @@ class JobStore:
         assert row is not None
         return row
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
-        return self._one(f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE id = %s", (job_id,))
-
-    def list_jobs(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        if status:
-            return self._all(
-                f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE status = %s"
-                " ORDER BY seq DESC LIMIT %s",
-                (status, limit),
-            )
-        return self._all(
-            f"SELECT {_JOB_COLS} FROM analysis_jobs ORDER BY seq DESC LIMIT %s", (limit,)
+    def get(self, job_id: str, *, owner: int | None = None) -> dict[str, Any] | None:
+        """The job, if it exists (and belongs to ``owner`` when one is given)."""
+        if not is_job_id(job_id):
+            return None
+        return self._one(
+            f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE id = %s{_OWNED}",
+            (job_id, owner, owner),
         )
 
-    def cancel(self, job_id: str) -> dict[str, Any] | None:
+    def list_jobs(
+        self, status: str | None = None, limit: int = 100, *, owner: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self._all(
+            f"SELECT {_JOB_COLS} FROM analysis_jobs WHERE (%s::text IS NULL OR status = %s)"
+            f"{_OWNED} ORDER BY seq DESC LIMIT %s",
+            (status, status, owner, owner, limit),
+        )
+
+    def cancel(self, job_id: str, *, owner: int | None = None) -> dict[str, Any] | None:
         """Queued jobs stop at once; running ones within one chunk (the reader checks)."""
+        if not is_job_id(job_id):
+            return None
         return self._one(
             f"UPDATE analysis_jobs SET cancel_requested = true, updated_at = now(),"
             f" status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,"
             f" completed_at = CASE WHEN status = 'queued' THEN now() ELSE completed_at END"
-            f" WHERE id = %s RETURNING {_JOB_COLS}",
-            (job_id,),
+            f" WHERE id = %s{_OWNED} RETURNING {_JOB_COLS}",
+            (job_id, owner, owner),
         )
 
     def claim(self, max_active: int) -> list[dict[str, Any]]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chirpflow.connectors.postgres.job_workers import HEARTBEAT_S, new_worker_id
 from chirpflow.connectors.postgres.jobs import JobStore
 from chirpflow.connectors.providers.base import ErrorKind, Provider, ProviderError, Watch, WatchKind
 from chirpflow.connectors.sources.feed import Feed
@@ -67,6 +69,8 @@ class JobReader:
         self.active: dict[str, _Job] = {}
         self.stop_when_idle = stop_when_idle  # batch use: end when the queue is empty
         self._idle = threading.Event()
+        self.worker_id = new_worker_id()  # its heartbeat tells the API that jobs get done
+        self._beaten = float("-inf")
 
     @property
     def stream(self) -> str:
@@ -112,8 +116,23 @@ class JobReader:
                 job.fetched = len(job.seen)
                 self.active[r["id"]] = job
 
+    def _beat(self) -> None:
+        if time.monotonic() - self._beaten >= HEARTBEAT_S:
+            self.store.workers.beat(self.worker_id)
+            self._beaten = time.monotonic()
+
     def _run(self) -> None:
         try:
+            self._work()
+        finally:
+            try:
+                self.store.workers.leave(self.worker_id)
+            except Exception:
+                log.warning("jobs: could not remove the heartbeat of %s", self.worker_id)
+
+    def _work(self) -> None:
+        try:
+            self._beat()
             # jobs left running by a previous life of this job runner start over:
             # already analysed tweets come from the cache and results are idempotent
             self._adopt([r for r in self.store.running() if r["status"] == "fetching"])
@@ -121,6 +140,7 @@ class JobReader:
             log.exception("jobs: cannot read the queue")
         while not self._feed.stopping.is_set():
             try:
+                self._beat()
                 if len(self.active) < self.max_active:
                     self._adopt(self.store.claim(self.max_active))
                 if not self.active:
