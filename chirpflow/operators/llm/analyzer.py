@@ -181,7 +181,8 @@ class LLMAnalyzer:
             tally.results[tweets[i].id] = self._analysis(tweets[i], entry, call.model)
         if checked.missing:
             if len(tweets) == 1:
-                tally.failures[tweets[0].id] = "no valid entry in the answer"
+                why = f": {checked.problems[-1]}" if checked.problems else ""
+                tally.failures[tweets[0].id] = f"no valid entry in the answer{why}"
                 return
             await asyncio.gather(*(self._solve([tweets[i]], tally) for i in checked.missing))
 
