@@ -5,7 +5,7 @@ approximately (4 characters each), adds latency, enforces requests and
 tokens per minute with real 429 bodies and headers, and on demand misbehaves:
 malformed JSON, truncated output, missing / duplicated / forged-first / unknown
 indices,
-refusals, 500, 503, hangs, ``insufficient_quota``. Its answers are a crude
+refusals, 500, 503, hangs, ``insufficient_quota``, an error echoing the key. Its answers are a crude
 but deterministic analysis of each tweet line, so tests can check them.
 """
 
@@ -154,6 +154,12 @@ class _Handler(BaseHTTPRequestHandler):
                     "insufficient_quota",
                     "insufficient_quota",
                 )
+            )
+            return
+        if behaviour == "echo_key":  # a provider that repeats the key in its error text
+            key = (self.headers.get("authorization") or "").removeprefix("Bearer ")
+            self._send(
+                *_error(400, f"Model not available for key {key}", "invalid_request_error", None)
             )
             return
         if behaviour == "402":

@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from chirpflow.connectors.postgres.pool import open_pool
+from chirpflow.logs import scrub
 
 JOB_ENDED = frozenset({"completed", "failed", "cancelled"})
 _JOB_COLS = (
@@ -172,7 +173,7 @@ class JobStore:
             "UPDATE analysis_jobs SET status = %s, error = %s, updated_at = now(),"
             " completed_at = now() WHERE id = %s AND status NOT IN ('completed', 'failed',"
             " 'cancelled')",
-            (status, error, job_id),
+            (status, None if error is None else scrub(error), job_id),
         )
 
     def results(self, job_id: str, offset: int, limit: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 import openai
 
 from chirpflow import metrics
+from chirpflow.logs import redact, secret_values
 from chirpflow.model import Tweet, TweetAnalysis
 from chirpflow.operators.analyzer import BatchAnalysis
 from chirpflow.operators.llm.loop import BackgroundLoop
@@ -98,6 +99,7 @@ class LLMAnalyzer:
         limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
+        self._api_key = api_key  # masked in error texts: some providers echo it
         self.policy = policy or RetryPolicy()
         self.limiter = limiter
         headers = {}
@@ -240,7 +242,7 @@ class LLMAnalyzer:
                 return call
             except openai.APIStatusError as err:
                 status, code, headers = err.status_code, err.code, err.response.headers
-                message = str(err)[:300]
+                message = redact(str(err), [self._api_key, *secret_values()])[:300]
                 if status == 429:
                     metrics.LLM_RATE_LIMITED.labels(code or "none").inc()
                     if self.limiter is not None:
