@@ -48,7 +48,10 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
         | _CONFIGURED_VARS
         | {k for k in env if k.endswith(("_TOKEN", "_KEY", "_SECRET", "_PASSWORD", "WEBHOOK_URL"))}
     )
-    return sorted({env[n] for n in names if len(env.get(n) or "") >= 6}, key=len, reverse=True)
+    values = {env[n] for n in names if len(env.get(n) or "") >= 6}
+    # a webhook URL's last segment is its token: masked also when shown alone
+    values |= {v.rstrip("/").rsplit("/", 1)[-1] for v in values if "/webhooks/" in v}
+    return sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)
 
 
 def redact(text: str, secrets: list[str]) -> str:

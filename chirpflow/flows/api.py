@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from chirpflow.connectors.postgres.jobs import JOB_ENDED, JobStore
+from chirpflow.logs import scrub
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import JobSettings
 
@@ -67,6 +68,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 def _job(row: dict[str, Any]) -> Job:
     doc = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     doc.pop("cancel_requested", None)
+    if doc.get("error"):
+        doc["error"] = scrub(doc["error"])  # also errors stored before masking existed
     return Job(**doc)
 
 
