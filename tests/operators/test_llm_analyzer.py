@@ -245,3 +245,15 @@ def test_metrics_count_tokens_cost_and_429s(llm: tuple[FakeLLM, LLMAnalyzer]) ->
     )
     assert value("chirpflow_llm_429_total", code="insufficient_quota") - limited_before == 1
     assert value("chirpflow_llm_in_flight") == 0
+
+
+def test_an_error_echoing_the_key_is_reported_with_the_key_masked() -> None:
+    key = "sk-only-given-to-the-analyzer-31337"
+    with running(FakeLLM(api_key=key)) as (fake, url):
+        fake.then("echo_key")
+        analyzer = LLMAnalyzer(LLMSettings(model="gpt-test"), key, url, FAST)
+        out = analyzer.analyze(_tweets(3))
+        analyzer.close()
+    assert len(out.failures) == 3
+    assert all("Model not available for key ****" in why for _, why in out.failures)
+    assert all(key not in why for _, why in out.failures)

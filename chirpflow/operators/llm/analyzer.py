@@ -99,7 +99,8 @@ class LLMAnalyzer:
         limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
-        self._api_key = api_key  # masked in error texts: some providers echo it
+        # masked in error texts: some providers echo the key
+        self._secrets = [api_key] if len(api_key) >= 6 else []
         self.policy = policy or RetryPolicy()
         self.limiter = limiter
         headers = {}
@@ -242,7 +243,7 @@ class LLMAnalyzer:
                 return call
             except openai.APIStatusError as err:
                 status, code, headers = err.status_code, err.code, err.response.headers
-                message = redact(str(err), [self._api_key, *secret_values()])[:300]
+                message = redact(str(err), [*self._secrets, *secret_values()])[:300]
                 if status == 429:
                     metrics.LLM_RATE_LIMITED.labels(code or "none").inc()
                     if self.limiter is not None:
