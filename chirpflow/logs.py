@@ -2,7 +2,11 @@
 
 Every record passes a redaction filter that replaces the values of the known
 secret variables (API keys, tokens, webhook URLs, passwords inside URLs)
-with ``****``, in the message, its arguments and any exception text.
+with ``****``, in the message, its arguments and any exception text. The
+variables a configuration names for its secrets (``webhook_url_env``,
+``bot_token_env``) join them through :func:`add_secret_vars`, also after
+logging was set up. :func:`scrub` applies the same masking to error texts
+before they are stored or printed.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +31,8 @@ SECRET_VARS = (
     "DISCORD_WEBHOOK_URL",
     "TELEGRAM_BOT_TOKEN",
 )
+# variables the configuration names as secrets (add_secret_vars)
+_CONFIGURED_VARS: set[str] = set()
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]*:)[^@\s]+@")
 _EXTRA_KEYS = ("source", "stream", "channel")  # passed as logging `extra`
 # The chunk (or job) being worked on in this thread or task; JSON logs carry it.
@@ -37,16 +43,36 @@ JOB_ID: ContextVar[str | None] = ContextVar("job_id", default=None)
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """Values to hide: the secret variables, plus any *_TOKEN / *_KEY / *_SECRET ones."""
     env = os.environ if env is None else env
-    names = set(SECRET_VARS) | {
-        k for k in env if k.endswith(("_TOKEN", "_KEY", "_SECRET", "_PASSWORD", "WEBHOOK_URL"))
-    }
-    return sorted({env[n] for n in names if len(env.get(n) or "") >= 6}, key=len, reverse=True)
+    names = (
+        set(SECRET_VARS)
+        | _CONFIGURED_VARS
+        | {k for k in env if k.endswith(("_TOKEN", "_KEY", "_SECRET", "_PASSWORD", "WEBHOOK_URL"))}
+    )
+    values = {env[n] for n in names if len(env.get(n) or "") >= 6}
+    # a webhook URL's last segment is its token: masked also when shown alone
+    values |= {v.rstrip("/").rsplit("/", 1)[-1] for v in values if "/webhooks/" in v}
+    return sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)
 
 
 def redact(text: str, secrets: list[str]) -> str:
     for value in secrets:
         text = text.replace(value, "****")
     return _URL_PASSWORD.sub(r"\1****@", text)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret value of this process masked (for stored errors)."""
+    return redact(text, secret_values())
+
+
+def add_secret_vars(names: Iterable[str]) -> None:
+    """Mask these variables' values too, in logging already set up and from now on."""
+    _CONFIGURED_VARS.update(n for n in names if n)
+    values = secret_values()
+    for handler in logging.getLogger().handlers:
+        for f in handler.filters:
+            if isinstance(f, RedactingFilter):
+                f.secrets = values
 
 
 class RedactingFilter(logging.Filter):

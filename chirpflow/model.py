@@ -7,6 +7,7 @@ snapshots, and free of any engine or I/O concern.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -84,9 +85,15 @@ class Tweet:
     key_total: int | None = None
 
     @property
+    def handle(self) -> str | None:
+        """The author's username (without @) when it is a valid X handle, else None."""
+        user = (self.author_username or "").removeprefix("@")
+        return user if re.fullmatch(HANDLE_PATTERN, user) else None
+
+    @property
     def url(self) -> str:
-        user = self.author_username or "i"
-        return f"https://x.com/{user}/status/{self.id}"
+        """The tweet on x.com: by handle when it is a valid one, else by id alone."""
+        return f"https://x.com/{self.handle or 'i'}/status/{self.id}"
 
 
 @dataclass(slots=True)
@@ -209,7 +216,8 @@ class RawRecord:
     key_total: int | None = None  # see Tweet.key_total
 
 
-USERNAME_PATTERN = r"@?[A-Za-z0-9_]{1,15}"  # an X handle, with or without its @
+HANDLE_PATTERN = r"[A-Za-z0-9_]{1,15}"  # X's rule for a handle
+USERNAME_PATTERN = rf"@?{HANDLE_PATTERN}"  # an X handle, with or without its @
 JOB_PREFIX = "job:"  # the watch (and chunk key) of tweets fetched for an on-demand job
 
 

@@ -278,6 +278,13 @@ class Settings(_Section):
     alerts: AlertSettings = AlertSettings()
     sinks: SinkSettings = SinkSettings()
 
+    def secret_vars(self) -> set[str]:
+        """The environment variables this configuration names for secrets (to mask)."""
+        names = set()
+        for ch in self.alerts.channels.values():
+            names.add(ch.webhook_url_env if ch.type == "discord" else ch.bot_token_env)
+        return names
+
     @model_validator(mode="after")
     def _unique_sources(self) -> Settings:
         names = [s.name for s in self.sources]

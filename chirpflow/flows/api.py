@@ -26,6 +26,7 @@ from chirpflow.connectors.postgres.jobs import JOB_ENDED, JobStore
 from chirpflow.connectors.redis.request_budget import RedisBudget
 from chirpflow.flows.api_limits import MAX_BODY_BYTES, BodyLimit, excerpt, short_errors
 from chirpflow.job_request import JobRequest, job_request_model
+from chirpflow.logs import scrub
 from chirpflow.request_budget import LocalBudget, RequestBudget
 from chirpflow.settings import JobSettings
 
@@ -68,6 +69,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 def _job(row: dict[str, Any]) -> Job:
     doc = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     doc.pop("cancel_requested", None)
+    if doc.get("error"):
+        doc["error"] = scrub(doc["error"])  # also errors stored before masking existed
     return Job(**doc)
 
 

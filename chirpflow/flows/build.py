@@ -24,6 +24,7 @@ from chirpflow.connectors.sources.synthetic import SyntheticTweets
 from chirpflow.connectors.sources.synthetic_reader import SyntheticReader
 from chirpflow.connectors.sources.x_stream import XStreamReader
 from chirpflow.errors import ConfigError
+from chirpflow.logs import add_secret_vars
 from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.operators.alerts.rules import AlertRule
 from chirpflow.operators.analyzer import Analyzer
@@ -346,6 +347,9 @@ def _secret(env: Mapping[str, str], var: str, channel: str) -> str:
 
 def make_channels(cfg: AlertSettings, env: Mapping[str, str], outbox: Outbox) -> dict[str, Channel]:
     """Senders for every configured channel; secrets come from the environment."""
+    add_secret_vars(
+        v for ch in cfg.channels.values() for v in (ch.webhook_url_env, ch.bot_token_env)
+    )
     channels: dict[str, Channel] = {}
     for name, ch in cfg.channels.items():
         if ch.type == "discord":

@@ -17,7 +17,7 @@ import orjson
 
 from chirpflow.connectors.kafka.offsets import parse_offsets
 from chirpflow.errors import ChirpflowError
-from chirpflow.logs import redact, secret_values, setup_logging
+from chirpflow.logs import add_secret_vars, redact, scrub, secret_values, setup_logging
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import Environment, Settings, load_settings
 
@@ -28,7 +28,9 @@ CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-i
 
 
 def _settings(config: str | None) -> Settings:
-    return load_settings(config)
+    settings = load_settings(config)
+    add_secret_vars(settings.secret_vars())  # custom token variables are masked too
+    return settings
 
 
 def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -278,7 +280,7 @@ def stats(as_json: bool) -> None:
     with database(Environment.from_env()) as url:
         data = store_stats(url)
     if as_json:
-        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        click.echo(scrub(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()))
         return
     from chirpflow.flows.stats_table import render_stats
 
@@ -373,10 +375,12 @@ def dlq_list(reason: str | None, source: str | None, limit: int, as_json: bool) 
     with database(Environment.from_env()) as url:
         rows = list_dead_letters(url, reason=reason, source=source, limit=limit)
     if as_json:
-        click.echo(orjson.dumps([asdict(r) for r in rows], option=orjson.OPT_INDENT_2).decode())
+        click.echo(
+            scrub(orjson.dumps([asdict(r) for r in rows], option=orjson.OPT_INDENT_2).decode())
+        )
         return
     for r in rows:
-        click.echo(f"{r.origin}  {r.reason:<16} x{r.attempts}  {r.detail[:80]}")
+        click.echo(scrub(f"{r.origin}  {r.reason:<16} x{r.attempts}  {r.detail[:80]}"))
     if not rows:
         click.echo("no dead letters")
 
@@ -395,7 +399,7 @@ def dlq_show(origin: str) -> None:
         row = get_dead_letter(url, origin)
     if row is None:
         raise ChirpflowError(f"no dead letter with origin {origin!r}")
-    click.echo(orjson.dumps(asdict(row), option=orjson.OPT_INDENT_2).decode())
+    click.echo(scrub(orjson.dumps(asdict(row), option=orjson.OPT_INDENT_2).decode()))
 
 
 @dlq.command("retry")

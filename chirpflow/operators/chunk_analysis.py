@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from chirpflow import metrics
-from chirpflow.logs import CHUNK_ID
+from chirpflow.logs import CHUNK_ID, scrub
 from chirpflow.model import (
     Chunk,
     ChunkAnalysis,
@@ -167,7 +167,7 @@ def _dead(tweet: Tweet, reason: str, now: datetime) -> DeadLetter:
         origin=tweet.origin,
         source=tweet.source,
         reason=DeadLetterReason.ANALYZER_FAILED,
-        detail=reason[:500],
+        detail=scrub(reason)[:500],  # a provider error may echo a key
         payload=tweet_to_json(tweet).decode(),
         tweet_id=tweet.id,
         seen_at=now,

@@ -6,8 +6,17 @@ import pytest
 
 from chirpflow.connectors.notify.channel import ChannelGone
 from chirpflow.connectors.notify.discord import DiscordChannel, messages_for
-from chirpflow.model import Notification
-from tests.fakes.discord_server import FakeDiscord, running
+from chirpflow.model import (
+    Chunk,
+    ChunkAnalysis,
+    ChunkResult,
+    Notification,
+    Sentiment,
+    TweetAnalysis,
+)
+from chirpflow.operators.alerts.rules import AlertRule, evaluate
+from tests.factories import T0, tweet
+from tests.fakes.discord_server import FakeDiscord, running, visible
 
 HOSTILE = "@everyone <@&123> *_[]()~>#+-=|{}.!` \u202e\u200b <b>x</b> " + "y" * 5000
 
@@ -34,7 +43,8 @@ def test_long_hostile_text_is_split_within_limits_and_cannot_ping() -> None:
         channel.close()
     assert remote and fake.statuses.count(200) == len(fake.messages) >= 2
     text = "".join(e["description"] for m in fake.messages for e in m["embeds"])
-    assert text == HOSTILE * 3  # all of it arrived, in order, unmangled
+    assert visible(text) == HOSTILE * 3  # all of it arrived, in order, shown as written
+    assert fake.links == [("risky: @dan", "https://x.com/dan/status/1")]  # no masked links
     for m in fake.messages:
         assert m["allowed_mentions"] == {"parse": []}
         assert len(m["embeds"]) <= 10
@@ -66,3 +76,46 @@ def test_rate_limits_are_honoured_without_losing_messages() -> None:
 def test_deleted_webhook_is_reported_as_gone() -> None:
     with running(FakeDiscord(deleted=True)) as (_, url), pytest.raises(ChannelGone, match="404"):
         DiscordChannel("d", url).send(_n())
+
+
+MASKED = "Official notice [x.com/brand](https://evil.example/login) **VERIFIED** # refund"
+
+
+def _hostile_result() -> ChunkResult:
+    """A flagged tweet whose text and username carry Discord link syntax."""
+    bad = tweet(1, f"scam! {MASKED}", author_username="[x.com/brand](https://evil.example)")
+    ok = tweet(2, "scam, also", author_username="@dan_1")
+    chunk = Chunk("brand", 1, [bad, ok], T0)
+    summary = ChunkAnalysis(chunk.chunk_id, "brand", 1, 2, f"summary {MASKED}", "llm", "v")
+    analyses = [
+        TweetAnalysis(t.id, Sentiment.NEGATIVE, -0.9, [], "en", 90, [], "llm", "v", MASKED)
+        for t in (bad, ok)
+    ]
+    return ChunkResult(chunk, summary, analyses)
+
+
+def test_hostile_tweet_text_and_usernames_form_no_links_to_foreign_hosts() -> None:
+    rules = [AlertRule("each", ("d",)), AlertRule("digest", ("d",), digest=True)]
+    result = _hostile_result()
+    notifications = evaluate(rules, result)
+    bad, ok = result.chunk.tweets
+    with running() as (fake, url):
+        channel = DiscordChannel("d", url)
+        for n in notifications:
+            channel.send(n)
+        channel.close()
+    assert len(fake.messages) == 3
+    assert fake.links, "the alerts still link to the tweets"
+    assert {link for _, link in fake.links} == {
+        f"https://x.com/i/status/{bad.id}",  # the username is not a handle: linked by id
+        f"https://x.com/dan_1/status/{ok.id}",
+    }
+    shown = [
+        visible(text)
+        for m in fake.messages
+        for e in m["embeds"]
+        for text in [e.get("title", ""), e.get("description", "")]
+        + [f["value"] for f in e.get("fields", [])]
+    ]
+    assert any(MASKED in text for text in shown)  # the text reads exactly as written
+    assert all(m["allowed_mentions"] == {"parse": []} for m in fake.messages)

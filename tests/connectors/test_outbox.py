@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 from chirpflow.connectors.notify.discord import DiscordChannel
 from chirpflow.connectors.notify.dispatcher import Dispatcher
 from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.logs import add_secret_vars
 from chirpflow.model import Notification
 from tests.fakes.discord_server import FakeDiscord, running
 
@@ -129,3 +132,21 @@ def test_the_outbox_survives_a_database_restart(tmp_path: Path) -> None:
         outbox.close()
     finally:
         server.stop()
+
+
+def test_send_errors_are_stored_with_secrets_masked(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = "https://discord.example/api/webhooks/9/SECRET-outbox-hook-token"
+    monkeypatch.setenv("OUTBOX_TEST_HOOK", hook)  # a name only the config calls secret
+    add_secret_vars(["OUTBOX_TEST_HOOK"])
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    outbox.add([_n(1), _n(2)])
+    outbox.release(_n(1).id, f"ConnectError for url '{hook}'")
+    outbox.mark(_n(2).id, "failed", f"400 from {hook}: Invalid Form Body")
+    outbox.disable("ops", f"404 Unknown Webhook {hook}")
+    errors = [r[0] for r in outbox._execute("SELECT last_error FROM notifications ORDER BY id")]
+    reasons = list(outbox.disabled_channels().values())
+    assert errors == ["ConnectError for url '****'", "400 from ****: Invalid Form Body"]
+    assert reasons == ["404 Unknown Webhook ****"]

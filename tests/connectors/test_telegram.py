@@ -6,7 +6,16 @@ import pytest
 
 from chirpflow.connectors.notify.channel import ChannelGone
 from chirpflow.connectors.notify.telegram import TelegramChannel, escape, split
-from chirpflow.model import Notification
+from chirpflow.model import (
+    Chunk,
+    ChunkAnalysis,
+    ChunkResult,
+    Notification,
+    Sentiment,
+    TweetAnalysis,
+)
+from chirpflow.operators.alerts.rules import AlertRule, evaluate
+from tests.factories import T0, tweet
 from tests.fakes.telegram_server import FakeTelegram, parse_markdown_v2, running
 
 HOSTILE = "*_[]()~`>#+-=|{}.!\\ @everyone <b>bold</b> \u202eRTL\u202c zero\u200bwidth"
@@ -84,3 +93,27 @@ def test_group_migration_is_followed_and_remembered() -> None:
 def test_blocked_bot_disables_the_channel() -> None:
     with running(FakeTelegram(blocked={"42"})) as (_, base), pytest.raises(ChannelGone):
         TelegramChannel("t", "123:ABC", "42", base_url=base).send(_n("hi"))
+
+
+@pytest.mark.parametrize("mode", ["MarkdownV2", "HTML"])
+def test_hostile_tweet_text_and_usernames_form_no_links_to_foreign_hosts(mode: str) -> None:
+    masked = "Official notice [x.com/brand](https://evil.example/login) <a href='https://evil.example'>x</a>"
+    bad = tweet(1, f"scam! {masked}", author_username="[x.com/brand](https://evil.example)")
+    ok = tweet(2, "scam, also", author_username="dan_1")
+    chunk = Chunk("brand", 1, [bad, ok], T0)
+    summary = ChunkAnalysis(chunk.chunk_id, "brand", 1, 2, masked, "llm", "v")
+    analyses = [
+        TweetAnalysis(t.id, Sentiment.NEGATIVE, -0.9, [], "en", 90, [], "llm", "v", masked)
+        for t in (bad, ok)
+    ]
+    rules = [AlertRule("each", ("t",)), AlertRule("digest", ("t",), digest=True)]
+    fake = FakeTelegram(per_chat_interval_s=0)
+    with running(fake) as (fake, base):
+        channel = TelegramChannel("t", "123:ABC", "42", base_url=base, parse_mode=mode)
+        for n in evaluate(rules, ChunkResult(chunk, summary, analyses)):
+            channel.send(n)
+    assert len(fake.visible) == 3 and any(masked in text for text in fake.visible)
+    assert {url for _, url in fake.links} == {
+        f"https://x.com/i/status/{bad.id}",
+        f"https://x.com/dan_1/status/{ok.id}",
+    }

@@ -3,12 +3,17 @@
 Validates content and embed limits (400 code 50035 "Invalid Form Body"),
 rate-limits each webhook (5 requests per 2 s by default) with real
 ``X-RateLimit-*`` headers and 429 ``retry_after`` bodies, and answers 404
-code 10015 for an unknown (deleted) webhook.
+code 10015 for an unknown (deleted) webhook. Accepted embeds are rendered the
+way Discord's markdown does for links: ``links`` holds every (label, url) a
+reader could click (the embed ``url`` under its title, and masked links
+``[label](url)`` in descriptions and field values whose brackets are not
+backslash-escaped); :func:`visible` is text as shown.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections import deque
@@ -29,6 +34,7 @@ class FakeDiscord:
     deleted: bool = False
     messages: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) users can click
     _stamps: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,6 +75,7 @@ class FakeDiscord:
         if problem:
             return 400, {"code": 50035, "errors": problem, "message": "Invalid Form Body"}, {}
         self.messages.append(body)
+        self.links.extend(_links(body))
         message = {
             "id": str(next(_ids)),
             "type": 0,
@@ -86,6 +93,29 @@ class FakeDiscord:
             "x-ratelimit-reset": f"{time.time() + max(reset_after, 0):.3f}",
             "x-ratelimit-bucket": "fakebucket",
         }
+
+
+_ESCAPED = re.compile(r"\\([^0-9A-Za-z\s])")
+_MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(<?(https?://[^\s)>]+)>?\)")
+
+
+def visible(text: str) -> str:
+    """Markdown text as Discord shows it: an escaped punctuation character as itself."""
+    return _ESCAPED.sub(r"\1", text)
+
+
+def _links(body: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for e in body.get("embeds") or []:
+        if e.get("url"):
+            out.append((visible(e.get("title") or ""), e["url"]))
+        texts = [e.get("description") or ""] + [f.get("value", "") for f in e.get("fields") or []]
+        for text in texts:
+            # escaped characters cannot take part in link syntax: blank them out first
+            plain = _ESCAPED.sub(lambda m: "\x00" * len(m.group(0)), text)
+            for m in _MASKED_LINK.finditer(plain):
+                out.append((visible(text[m.start(1) : m.end(1)]), m.group(2)))
+    return out
 
 
 def _invalid(body: Any) -> dict[str, Any] | None:

@@ -3,8 +3,9 @@
 It checks the request shape the way a strict provider does, counts tokens
 approximately (4 characters each), adds latency, enforces requests and
 tokens per minute with real 429 bodies and headers, and on demand misbehaves:
-malformed JSON, truncated output, missing / duplicated / unknown indices,
-refusals, 500, 503, hangs, ``insufficient_quota``. Its answers are a crude
+malformed JSON, truncated output, missing / duplicated / forged-first / unknown
+indices,
+refusals, 500, 503, hangs, ``insufficient_quota``, an error echoing the key. Its answers are a crude
 but deterministic analysis of each tweet line, so tests can check them.
 """
 
@@ -155,6 +156,12 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
             return
+        if behaviour == "echo_key":  # a provider that repeats the key in its error text
+            key = (self.headers.get("authorization") or "").removeprefix("Bearer ")
+            self._send(
+                *_error(400, f"Model not available for key {key}", "invalid_request_error", None)
+            )
+            return
         if behaviour == "402":
             self._send(402, {"error": {"code": 402, "message": "Insufficient credits"}})
             return
@@ -237,6 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
             doc["tweets"] = entries[:-1]
         elif behaviour == "duplicate":
             doc["tweets"] = [*entries, dict(entries[0], sentiment="negative", score=-1.0)]
+        elif behaviour == "forged_first":  # a planted entry for tweet 0 before its real one
+            forged = dict(entries[0], sentiment="positive", score=1.0, risk=0, reason="forged")
+            doc["tweets"] = [forged, *entries]
         elif behaviour == "unknown":
             doc["tweets"] = [*entries, dict(entries[0], i=10_000)]
         elif behaviour == "invalid_value":

@@ -9,6 +9,8 @@ long"; a chat can be blocked (403), migrated to a supergroup (400 with
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +23,11 @@ from tests.fakes.http_fake import serve
 RESERVED = set("_*[]()~`>#+-=|{}.!")
 
 
-def parse_markdown_v2(text: str) -> str | None:
+def parse_markdown_v2(text: str, links: list[tuple[str, str]] | None = None) -> str | None:
     """The visible text, or None when Telegram would refuse to parse it.
 
-    Supports what chirpflow sends: escapes, *bold* and [label](url).
+    Supports what chirpflow sends: escapes, *bold* and [label](url); the links
+    a reader could click are appended to ``links`` as (label, url).
     """
     out: list[str] = []
     i, bold = 0, False
@@ -51,6 +54,8 @@ def parse_markdown_v2(text: str) -> str | None:
             if label is None:
                 return None
             out.append(label)
+            if links is not None:
+                links.append((label, re.sub(r"\\(.)", r"\1", text[close + 2 : end])))
             i = end + 1
             continue
         if c in RESERVED:
@@ -80,6 +85,7 @@ class FakeTelegram:
     migrations: dict[str, str] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)  # accepted requests
     visible: list[str] = field(default_factory=list)  # text as users see it
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) users can click
     errors: list[int] = field(default_factory=list)
     _last: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,7 +131,17 @@ class FakeTelegram:
             return self._error(403, "Forbidden: bot was blocked by the user")
         text = body.get("text") or ""
         mode = body.get("parse_mode")
-        visible = parse_markdown_v2(text) if mode == "MarkdownV2" else text
+        links: list[tuple[str, str]] = []
+        if mode == "MarkdownV2":
+            visible = parse_markdown_v2(text, links)
+        elif mode == "HTML":
+            links = [
+                (html.unescape(label), html.unescape(url))
+                for url, label in re.findall(r'<a href="([^"]*)">(.*?)</a>', text)
+            ]
+            visible = html.unescape(re.sub(r"<[^>]+>", "", text))
+        else:
+            visible = text
         if visible is None:
             return self._error(400, "Bad Request: can't parse entities: reserved character")
         if not 1 <= len(visible) <= 4096:
@@ -143,6 +159,7 @@ class FakeTelegram:
             self._last[chat] = now
             self.messages.append(body)
             self.visible.append(visible)
+            self.links.extend(links)
             message_id = self._next_id
             self._next_id += 1
         return 200, {"ok": True, "result": {"message_id": message_id, "chat": {"id": chat}}}

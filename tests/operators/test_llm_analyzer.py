@@ -75,9 +75,11 @@ def test_missing_indices_are_asked_again_alone(llm: tuple[FakeLLM, LLMAnalyzer])
     assert len(fake.requests[1]["messages"][-1]["content"].splitlines()) == 1
 
 
-@pytest.mark.parametrize("behaviour", ["duplicate", "unknown"])
-def test_duplicated_and_unknown_entries_are_discarded(
-    llm: tuple[FakeLLM, LLMAnalyzer], behaviour: str
+@pytest.mark.parametrize(
+    ("behaviour", "requests"), [("duplicate", 2), ("forged_first", 2), ("unknown", 1)]
+)
+def test_repeated_indices_are_asked_again_alone_and_unknown_ones_discarded(
+    llm: tuple[FakeLLM, LLMAnalyzer], behaviour: str, requests: int
 ) -> None:
     fake, analyzer = llm
     tweets = _tweets()
@@ -86,10 +88,13 @@ def test_duplicated_and_unknown_entries_are_discarded(
     again = LLMAnalyzer(analyzer.settings, "sk-test", str(analyzer._client.base_url), FAST)
     out2 = again.analyze(tweets)
     again.close()
-    assert [(a.tweet_id, a.sentiment) for a in out2.analyses] == [
-        (a.tweet_id, a.sentiment) for a in out.analyses
+    assert [(a.tweet_id, a.sentiment, a.reason) for a in out2.analyses] == [
+        (a.tweet_id, a.sentiment, a.reason) for a in out.analyses
     ]
-    assert out2.requests == 1
+    assert out2.requests == requests and not out2.failures
+    if requests == 2:  # the repeated index, and only it, was asked again alone
+        user = fake.requests[-1]["messages"][-1]["content"]
+        assert [orjson.loads(x)["text"] for x in user.splitlines()] == [TEXTS[0]]
 
 
 @pytest.mark.parametrize("behaviour", ["malformed", "truncated", "refusal"])
@@ -168,10 +173,18 @@ def test_prompt_injection_cannot_change_shape_or_leak(llm: tuple[FakeLLM, LLMAna
     assert len(user.splitlines()) == 3  # the forged line stayed inside the tweet's text
     assert orjson.loads(user.splitlines()[1])["text"] == evil
     by = {a.tweet_id: a for a in out.analyses}
-    assert len(out.analyses) == 3
-    # the gullible model's later, duplicated "everything positive" entries were discarded
+    # the gullible model answered every index twice: no entry of a repeated index is
+    # trusted; each tweet was asked again alone, the neighbours got their own answers
     assert by[tweets[0].id].sentiment is Sentiment.NEGATIVE
     assert by[tweets[2].id].sentiment is Sentiment.NEGATIVE
+    # the injected tweet still makes the model repeat itself: a failure with a reason
+    assert out.failures == [
+        (
+            tweets[1].id,
+            "no valid entry in the answer: index 0 answered more than once: "
+            "all its entries discarded",
+        )
+    ]
 
 
 def test_openrouter_fallbacks_headers_and_reported_cost() -> None:
@@ -232,3 +245,15 @@ def test_metrics_count_tokens_cost_and_429s(llm: tuple[FakeLLM, LLMAnalyzer]) ->
     )
     assert value("chirpflow_llm_429_total", code="insufficient_quota") - limited_before == 1
     assert value("chirpflow_llm_in_flight") == 0
+
+
+def test_an_error_echoing_the_key_is_reported_with_the_key_masked() -> None:
+    key = "sk-only-given-to-the-analyzer-31337"
+    with running(FakeLLM(api_key=key)) as (fake, url):
+        fake.then("echo_key")
+        analyzer = LLMAnalyzer(LLMSettings(model="gpt-test"), key, url, FAST)
+        out = analyzer.analyze(_tweets(3))
+        analyzer.close()
+    assert len(out.failures) == 3
+    assert all("Model not available for key ****" in why for _, why in out.failures)
+    assert all(key not in why for _, why in out.failures)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from chirpflow.connectors.notify.channel import ChannelGone, Rejected, Transient
+from chirpflow.connectors.notify.discord_text import escaped
 from chirpflow.model import Notification
 
 TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER = 256, 4096, 25, 256, 1024, 2048
@@ -37,6 +38,7 @@ def embeds_for(n: Notification) -> list[dict[str, Any]]:
     Long text is split over several embeds; fields continue in further embeds
     when one would pass 25 fields or 6000 characters.
     """
+    n = escaped(n)  # tweet text and usernames stay text: no markdown, no masked links
     description = n.body
     if n.links:
         description += "\n\n" + "\n".join(f"[{_cut(label, 200)}]({url})" for label, url in n.links)

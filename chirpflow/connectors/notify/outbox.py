@@ -19,6 +19,7 @@ import orjson
 from psycopg.types.json import Jsonb
 
 from chirpflow.connectors.postgres.pool import open_pool
+from chirpflow.logs import scrub
 from chirpflow.model import Notification
 
 
@@ -110,13 +111,13 @@ class Outbox:
         """A send that certainly did not happen: back to ``pending``."""
         self._execute(
             "UPDATE notifications SET status = 'pending', last_error = %s WHERE id = %s",
-            (error[:500], nid),
+            (scrub(error)[:500], nid),
         )
 
     def mark(self, nid: str, status: str, error: str) -> None:
         self._execute(
             "UPDATE notifications SET status = %s, last_error = %s WHERE id = %s",
-            (status, error[:500], nid),
+            (status, scrub(error)[:500], nid),
         )
 
     def fold(self, channel: str, folded: list[Notification]) -> Notification:
@@ -157,7 +158,7 @@ class Outbox:
             "INSERT INTO channel_state (channel, disabled, reason) VALUES (%s, true, %s)"
             " ON CONFLICT (channel) DO UPDATE SET disabled = true, reason = EXCLUDED.reason,"
             " updated_at = now()",
-            (channel, reason[:500]),
+            (channel, scrub(reason)[:500]),
         )
 
     def chat_id(self, channel: str) -> str | None:

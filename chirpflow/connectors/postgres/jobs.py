@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from chirpflow.connectors.postgres.api_keys import ApiKeys
 from chirpflow.connectors.postgres.job_workers import JobWorkers
 from chirpflow.connectors.postgres.pool import open_pool
+from chirpflow.logs import scrub
 
 JOB_ENDED = frozenset({"completed", "failed", "cancelled"})
 _JOB_COLS = (
@@ -181,7 +182,7 @@ class JobStore:
             "UPDATE analysis_jobs SET status = %s, error = %s, updated_at = now(),"
             " completed_at = now() WHERE id = %s AND status NOT IN ('completed', 'failed',"
             " 'cancelled')",
-            (status, error, job_id),
+            (status, None if error is None else scrub(error), job_id),
         )
 
     def results(self, job_id: str, offset: int, limit: int) -> dict[str, Any]:

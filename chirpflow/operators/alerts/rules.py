@@ -76,7 +76,7 @@ class AlertRule:
 
 
 def tweet_notification(rule: AlertRule, channel: str, t: Tweet, a: TweetAnalysis) -> Notification:
-    who = f"@{t.author_username}" if t.author_username else f"user {t.author_id}"
+    who = f"@{t.handle}" if t.handle else f"user {t.author_id}"
     fields = [
         ("risk", str(a.risk)),
         ("sentiment", f"{a.sentiment.value} ({a.sentiment_score:+.2f})"),

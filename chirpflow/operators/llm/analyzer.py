@@ -21,6 +21,7 @@ from typing import Any
 import openai
 
 from chirpflow import metrics
+from chirpflow.logs import redact, secret_values
 from chirpflow.model import Tweet, TweetAnalysis
 from chirpflow.operators.analyzer import BatchAnalysis
 from chirpflow.operators.llm.loop import BackgroundLoop
@@ -98,6 +99,8 @@ class LLMAnalyzer:
         limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
+        # masked in error texts: some providers echo the key
+        self._secrets = [api_key] if len(api_key) >= 6 else []
         self.policy = policy or RetryPolicy()
         self.limiter = limiter
         headers = {}
@@ -181,7 +184,8 @@ class LLMAnalyzer:
             tally.results[tweets[i].id] = self._analysis(tweets[i], entry, call.model)
         if checked.missing:
             if len(tweets) == 1:
-                tally.failures[tweets[0].id] = "no valid entry in the answer"
+                why = f": {checked.problems[-1]}" if checked.problems else ""
+                tally.failures[tweets[0].id] = f"no valid entry in the answer{why}"
                 return
             await asyncio.gather(*(self._solve([tweets[i]], tally) for i in checked.missing))
 
@@ -239,7 +243,7 @@ class LLMAnalyzer:
                 return call
             except openai.APIStatusError as err:
                 status, code, headers = err.status_code, err.code, err.response.headers
-                message = str(err)[:300]
+                message = redact(str(err), [*self._secrets, *secret_values()])[:300]
                 if status == 429:
                     metrics.LLM_RATE_LIMITED.labels(code or "none").inc()
                     if self.limiter is not None:

@@ -1,8 +1,11 @@
 """Check a model's answer: every index exactly once, every value valid.
 
 Returns what could be used and what must be asked again; never raises on a
-bad answer. Duplicated entries after the first and unknown indices are
-discarded; an entry with an invalid value counts as missing.
+bad answer. An index answered more than once discards ALL its entries (the
+model was confused or obeyed an injected tweet that forged a neighbour's
+result; which one is genuine cannot be told), so it counts as missing and is
+asked again alone. Unknown indices are discarded; an entry with an invalid
+value counts as missing.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ def parse(content: str | None, count: int) -> Checked:
     if not isinstance(doc, dict) or not isinstance(doc.get("tweets"), list):
         raise Unusable("answer is not an object with a 'tweets' list")
     out = Checked()
+    seen: set[int] = set()
+    repeated: set[int] = set()
     summary = doc.get("summary")
     out.summary = summary[:2000] if isinstance(summary, str) else ""
     for raw in doc["tweets"]:
@@ -63,13 +68,17 @@ def parse(content: str | None, count: int) -> Checked:
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < count:
             out.problems.append(f"unknown index {i!r}")
             continue
-        if i in out.entries:
-            out.problems.append(f"duplicate index {i}")
+        if i in seen:
+            repeated.add(i)
             continue
+        seen.add(i)
         try:
             out.entries[i] = _entry(raw)
         except (ValueError, TypeError) as err:
             out.problems.append(f"index {i}: {err}")
+    for i in sorted(repeated):
+        out.problems.append(f"index {i} answered more than once: all its entries discarded")
+        out.entries.pop(i, None)
     out.missing = [i for i in range(count) if i not in out.entries]
     return out
 
