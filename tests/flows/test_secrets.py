@@ -147,7 +147,7 @@ def test_a_provider_error_echoing_the_key_is_masked_in_the_job_and_its_api_body(
     migrate(pg_url)
     store = JobStore(pg_url)
     api_key = store.create_key("tests")
-    job = store.create("alice", 10, False, None)
+    job = store.create("alice", 10, False, store.key_id(api_key))
     cfg = settings_from_dict(
         {
             "analyzer": {"kind": "offline"},
