@@ -113,7 +113,10 @@ def build_analysis_flow(
         sharded = op.flat_map(
             "dedup_shard", parsed, partial(split_by_shard, shards=pipeline.dedup_shards)
         )
-        deduped = op.stateful_batch("dedup", sharded, lambda resume: DedupLogic(window, resume))
+        shards = pipeline.dedup_shards
+        deduped = op.stateful_batch(
+            "dedup", sharded, lambda resume: DedupLogic(window, resume, shards)
+        )
         keyed = op.flat_map("chunk_key", deduped, lambda kv: split_by_chunk_key(kv[1], key_of))
     size, wait = pipeline.chunk_size, pipeline.max_wait
     chunked = op.stateful_batch(
