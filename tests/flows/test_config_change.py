@@ -67,7 +67,7 @@ def test_sources_chunking_shards_and_workers_change_between_runs(
     # add a source; new lines in the kept one; other chunk key, chunk size,
     # dedup shards and workers. B repeats five tweets A already had.
     _append(a, _tweets(range(100, 120)))
-    _append(b, _tweets([*range(200, 250), 0, 1, 2, 3, 4]))
+    _append(b, _tweets([*range(200, 250), *range(10, 15)]))  # other shards for 16 and 5
     cfg = _cfg({"a": a, "b": b}, chunk_key="author", chunk_size=7, dedup_shards=5)
     second = _run(cfg, env, workers=2)
     assert second.arrivals == 20 + 55  # A resumed where it was; B read from its start
