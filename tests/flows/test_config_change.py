@@ -12,18 +12,26 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import bytewax.operators as op
 import orjson
 import pytest
+from bytewax.dataflow import Dataflow
+from bytewax.recovery import RecoveryConfig, init_db_dir
+from bytewax.testing import TestingSink, TestingSource, run_main
 
 from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.flows.analysis import chunk_key_fn
 from chirpflow.flows.ingest import run_ingest
 from chirpflow.flows.job import run_job
+from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.summary import RunSummary
+from chirpflow.model import Chunk
 from chirpflow.settings import Environment, Settings, settings_from_dict
-from tests.factories import payload
+from tests.factories import payload, tweet
 from tests.flows.helpers import env_for, scalar, write_jsonl
 
 MIGRATION_LOG = "chirpflow.flows.recovery_migration"
@@ -144,3 +152,34 @@ def _topic_count(broker: EmbeddedKafka, topic: str) -> int:
         )
     finally:
         c.close()
+
+
+def _chunks_after(items: list[Any], key: str, size: int, store: Path) -> list[Chunk]:
+    """Run the chunk step of the flow (our ChunkLogic in Bytewax) over ``items``."""
+    key_of = chunk_key_fn(key)
+    flow = Dataflow("chirpflow")
+    batches = op.input("read", flow, TestingSource(items))
+    keyed = op.flat_map("chunk_key", batches, lambda b: split_by_chunk_key(b, key_of))
+    chunked = op.stateful_batch(
+        "chunk", keyed, lambda resume: ChunkLogic(key_of, size, timedelta(seconds=30), resume)
+    )
+    out: list[tuple[str, Any]] = []
+    op.output("out", chunked, TestingSink(out))
+    run_main(flow, epoch_interval=timedelta(0), recovery_config=RecoveryConfig(str(store)))
+    return [c for _, c in out if isinstance(c, Chunk)]
+
+
+def test_open_chunks_survive_a_crash_then_a_new_chunk_key_and_a_smaller_size(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "recovery"
+    store.mkdir()
+    init_db_dir(store, 1)
+    held = [tweet(i) for i in range(30)]  # open in a chunk keyed by source when it crashes
+    new = [tweet(i) for i in range(30, 40)]
+    # ABORT ends the run like a kill: no end of input, the open chunk stays in the snapshot
+    assert _chunks_after([held, TestingSource.ABORT()], "source", 100, store) == []
+    chunks = _chunks_after([held, new], "author", 7, store)
+    assert sorted(t.id for c in chunks for t in c.tweets) == sorted(t.id for t in held + new)
+    assert max(len(c.tweets) for c in chunks) == 7
+    assert {c.key for c in chunks} == {"test"} | {t.author_id for t in new}
