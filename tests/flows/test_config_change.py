@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import pickle
+import sqlite3
 import subprocess
 import sys
+import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -183,3 +187,63 @@ def test_open_chunks_survive_a_crash_then_a_new_chunk_key_and_a_smaller_size(
     assert sorted(t.id for c in chunks for t in c.tweets) == sorted(t.id for t in held + new)
     assert max(len(c.tweets) for c in chunks) == 7
     assert {c.key for c in chunks} == {"test"} | {t.author_id for t in new}
+
+
+def _committed_in_flight(store: Path) -> int:
+    """Chunks the ``analyze`` step holds in the last committed snapshot."""
+    path = store / "part-0.sqlite3"
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(path, timeout=10)) as db:
+        row = db.execute(
+            "SELECT ser_change FROM snaps WHERE step_id = 'chirpflow.analyze'"
+            " AND snap_epoch <= (SELECT max(commit_epoch) FROM commits)"
+            " ORDER BY snap_epoch DESC LIMIT 1"
+        ).fetchone()
+    return len(pickle.loads(row[0])) if row and row[0] else 0
+
+
+def test_chunks_in_flight_are_analysed_after_switching_to_the_offline_analyzer(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    env = env_for(tmp_path, pg_url)
+    a = write_jsonl(tmp_path / "a.jsonl", _tweets(range(200)))
+    cfg = tmp_path / "llm.toml"
+    cfg.write_text(
+        '[pipeline]\nsnapshot_interval = "300ms"\nchunk_size = 50\n'
+        f'[[sources]]\nname = "a"\ntype = "jsonl"\npath = "{a}"\nfollow = true\n'
+        '[analyzer]\nkind = "llm"\nmodel = "gpt-test"\n'
+        "[sinks]\nconsole = false\n"
+    )
+    child = {k: v for k, v in os.environ.items() if not k.startswith(("CHIRPFLOW_", "OPENAI_"))}
+    with running(FakeLLM(latency_s=60)) as (fake, url):
+        child.update(
+            DATABASE_URL=pg_url,
+            CHIRPFLOW_HOME=str(env.home),
+            CHIRPFLOW_CONFIG=str(cfg),
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=url,
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chirpflow.flows.cli", "run", "--quiet"],
+            env=child,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while _committed_in_flight(env.home / "recovery") < 4:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "the LLM chunks never reached a snapshot"
+                time.sleep(0.1)
+            assert fake.in_flight == 4
+        finally:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert scalar(pg_url, "SELECT count(*) FROM analyses") == 0
+
+    summary = _run(_cfg({"a": a}), env)  # offline analyzer, same source
+    assert (summary.analyzed, summary.duplicates) == (200, 0)
+    assert scalar(pg_url, "SELECT count(DISTINCT tweet_id) FROM analyses") == 200
