@@ -195,11 +195,14 @@ def _committed_in_flight(store: Path) -> int:
     if not path.exists():
         return 0
     with closing(sqlite3.connect(path, timeout=10)) as db:
-        row = db.execute(
-            "SELECT ser_change FROM snaps WHERE step_id = 'chirpflow.analyze'"
-            " AND snap_epoch <= (SELECT max(commit_epoch) FROM commits)"
-            " ORDER BY snap_epoch DESC LIMIT 1"
-        ).fetchone()
+        try:
+            row = db.execute(
+                "SELECT ser_change FROM snaps WHERE step_id = 'chirpflow.analyze'"
+                " AND snap_epoch <= (SELECT max(commit_epoch) FROM commits)"
+                " ORDER BY snap_epoch DESC LIMIT 1"
+            ).fetchone()
+        except sqlite3.OperationalError:  # the store is still being created
+            return 0
     return len(pickle.loads(row[0])) if row and row[0] else 0
 
 
