@@ -35,7 +35,7 @@ from bytewax.recovery import RecoveryConfig
 from chirpflow.errors import ConfigError
 from chirpflow.flows.cluster import ClusterPlace, cluster_place
 from chirpflow.flows.runner import recovery_config
-from chirpflow.operators.dedup_shards import id_count, is_placed, reshard
+from chirpflow.operators.dedup_shards import SHARDS, id_count, is_placed, reshard
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +139,20 @@ def _reshard_dedup(db: sqlite3.Connection, shape: FlowShape, shards: int) -> Non
     }
     if epoch is None or is_placed(shard_states, shards):
         return
-    place = cluster_place(os.environ)
-    if place.addresses:
-        raise ConfigError(
-            f"pipeline.dedup_shards changed to {shards}: a cluster cannot move its"
-            f" remembered ids between processes; set it back, {RESET_HINT}"
+    if cluster_place(os.environ).addresses:
+        # each process holds some shards: ids cannot be moved between processes
+        before = sorted({s[SHARDS] for s in shard_states.values() if s.get(SHARDS) is not None})
+        if any(b != shards for b in before):
+            raise ConfigError(
+                f"pipeline.dedup_shards changed from {before[0]} to {shards}, which a cluster"
+                f" cannot follow (each process remembers the ids of its own shards):"
+                f" set it back to {before[0]}, {RESET_HINT}"
+            )
+        log.warning(
+            "dedup state from an older version does not record its shard count; if"
+            " pipeline.dedup_shards changed, some repeats inside the window may pass once"
         )
+        return
     moved = reshard(shard_states.values(), shards)
     db.executemany(
         "DELETE FROM snaps WHERE step_id = ? AND state_key = ?",

@@ -28,12 +28,15 @@ from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from chirpflow.connectors.embedded.kafka import EmbeddedKafka
+from chirpflow.errors import ConfigError
 from chirpflow.flows.analysis import chunk_key_fn
 from chirpflow.flows.ingest import run_ingest
 from chirpflow.flows.job import run_job
+from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
 from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.summary import RunSummary
 from chirpflow.model import Chunk
+from chirpflow.operators.dedup import WindowedIdSet
 from chirpflow.settings import Environment, Settings, settings_from_dict
 from tests.factories import payload, tweet
 from tests.flows.helpers import env_for, scalar, write_jsonl
@@ -250,3 +253,27 @@ def test_chunks_in_flight_are_analysed_after_switching_to_the_offline_analyzer(
     summary = _run(_cfg({"a": a}), env)  # offline analyzer, same source
     assert (summary.analyzed, summary.duplicates) == (200, 0)
     assert scalar(pg_url, "SELECT count(DISTINCT tweet_id) FROM analyses") == 200
+
+
+def test_a_cluster_refuses_a_new_dedup_shard_count_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "recovery"
+    store.mkdir()
+    init_db_dir(store, 2)  # process 0 of 2 keeps part-0
+    (store / "part-1.sqlite3").unlink()
+    ids = WindowedIdSet()
+    ids.add(16, 0.0)
+    with closing(sqlite3.connect(store / "part-0.sqlite3")) as db, db:
+        db.execute(
+            "INSERT INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES (?, ?, 1, ?)",
+            ("chirpflow.dedup", "0", pickle.dumps({**ids.to_snapshot(), "shards": 16})),
+        )
+        db.execute("INSERT INTO commits (part_index, commit_epoch) VALUES (0, 1)")
+    monkeypatch.setenv("CHIRPFLOW_ADDRESSES", "127.0.0.1:1;127.0.0.1:2")
+    monkeypatch.setenv("CHIRPFLOW_PROCESS_ID", "0")
+    shape = FlowShape("chirpflow", ["a:a.jsonl"], dedup_shards=16)
+    prepared_recovery(store, shape)  # unchanged: fine
+    with pytest.raises(ConfigError, match="dedup_shards changed from 16 to 4") as err:
+        prepared_recovery(store, dataclasses.replace(shape, dedup_shards=4))
+    assert "\n" not in str(err.value) and "--reset-recovery" in str(err.value)
