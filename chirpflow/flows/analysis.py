@@ -21,11 +21,11 @@ from chirpflow.connectors.bytewax_flushing_sink import FlushingSink
 from chirpflow.connectors.bytewax_sink import BatchWriter
 from chirpflow.connectors.bytewax_source import ReaderSource
 from chirpflow.connectors.sources.reader import RecordReader
+from chirpflow.flows.steps.analyze_now import AnalyzeNowLogic
 from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.steps.dedup import DedupLogic, split_by_shard
 from chirpflow.flows.steps.in_flight import InFlightLogic
 from chirpflow.model import (
-    Chunk,
     ChunkResult,
     DeadLetter,
     Duplicate,
@@ -113,7 +113,10 @@ def build_analysis_flow(
         sharded = op.flat_map(
             "dedup_shard", parsed, partial(split_by_shard, shards=pipeline.dedup_shards)
         )
-        deduped = op.stateful_batch("dedup", sharded, lambda resume: DedupLogic(window, resume))
+        shards = pipeline.dedup_shards
+        deduped = op.stateful_batch(
+            "dedup", sharded, lambda resume: DedupLogic(window, resume, shards)
+        )
         keyed = op.flat_map("chunk_key", deduped, lambda kv: split_by_chunk_key(kv[1], key_of))
     size, wait = pipeline.chunk_size, pipeline.max_wait
     chunked = op.stateful_batch(
@@ -131,7 +134,12 @@ def build_analysis_flow(
         )
         outcomes: Any = op.map("results", done, partial(_to_sink, alert_rules))
     else:
-        outcomes = op.map("analyze", chunked, partial(_analyze, analyzer, alert_rules))
+        # keyed by chunk key (spread over workers); the step id is shared with
+        # the async branch so chunks left in flight are analysed after a switch
+        now = op.stateful_batch(
+            "analyze", chunked, lambda resume: AnalyzeNowLogic(analyzer, resume)
+        )
+        outcomes = op.map("results", now, partial(_to_sink, alert_rules))
     for name, factory in writers:
         op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory, name)))
     return AnalysisFlow(flow=flow, source=source, stop=stop)
@@ -192,21 +200,3 @@ class _Flattening:
 
 def _one_writer(factory: WriterFactory, name: str, part: str) -> _Flattening:
     return _Flattening(factory(int(part), 1), name)
-
-
-def _analyze(
-    analyzer: ChunkAnalyzer,
-    rules: Sequence[AlertRule],
-    kv: tuple[str, Chunk | list[Duplicate | DeadLetter]],
-) -> tuple[str, Outcome | list[Duplicate | DeadLetter]]:
-    """Analyse chunks; keyed ``("all", outcome)`` for the sink's single partition."""
-    item = kv[1]
-    if not isinstance(item, Chunk):
-        return ("all", item)
-    started = time.perf_counter()
-    result = analyzer.run(item)
-    name = analyzer.analyzer.name
-    metrics.ANALYZER_LATENCY.labels(name).observe(time.perf_counter() - started)
-    if rules:
-        result.notifications = evaluate(rules, result)
-    return ("all", result)

@@ -23,7 +23,8 @@ from chirpflow.connectors.kafka.tweet_writer import KafkaTweetWriter
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
 from chirpflow.flows.build import SourceHooks, configured_readers
-from chirpflow.flows.runner import graceful_interrupt, recovery_config, run_dataflow
+from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
+from chirpflow.flows.runner import graceful_interrupt, run_dataflow
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
 from chirpflow.model import DeadLetter, RawRecord, Tweet
 from chirpflow.operators.normalize import normalize
@@ -98,7 +99,12 @@ def run_ingest(
         batch_size=settings.pipeline.source_batch_size,
         key=cfg.key,
     )
-    rec = recovery_config(env.home / "recovery-ingest", reset=reset_recovery) if recovery else None
+    shape = FlowShape(flow.flow_id, [r.stream for r in readers])
+    rec = (
+        prepared_recovery(env.home / "recovery-ingest", shape, reset=reset_recovery)
+        if recovery
+        else None
+    )
     flusher = UsageFlusher(meter)
     try:
         with graceful_interrupt(stop):

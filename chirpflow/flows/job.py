@@ -30,7 +30,8 @@ from chirpflow.flows.build import (
 )
 from chirpflow.flows.checks import service_checks
 from chirpflow.flows.ops_server import OpsServer
-from chirpflow.flows.runner import graceful_interrupt, recovery_config, run_dataflow
+from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
+from chirpflow.flows.runner import graceful_interrupt, run_dataflow
 from chirpflow.flows.services import database
 from chirpflow.flows.summary import RunSummary, SummaryPrinter, SummaryWriter
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
@@ -129,7 +130,16 @@ def run_job(
             alert_rules=make_rules(settings.alerts),
             on_read=on_read,
         )
-        rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
+        shape = FlowShape(
+            built.flow.flow_id,
+            built.source.list_parts(),
+            None if shared_dedup else settings.pipeline.dedup_shards,
+        )
+        rec = (
+            prepared_recovery(env.home / "recovery", shape, reset=reset_recovery)
+            if recovery
+            else None
+        )
         alerts = _start_alerts(settings, url) if url is not None else None
         printer = SummaryPrinter(summary) if live else None
         if printer:

@@ -60,17 +60,25 @@ class ChunkBuffer:
         return None
 
     def flush(self, now: datetime) -> Chunk | None:
-        """Close and return the open chunk (None when empty)."""
+        """Close and return the open chunk, at most ``max_size`` tweets (None when empty).
+
+        A buffer restored with more tweets than ``max_size`` (the size was
+        lowered between runs) keeps the rest open and already due.
+        """
         if not self.tweets or self.opened_at is None:
             return None
+        taken, rest = self.tweets, []
+        if len(taken) > self.max_size:
+            taken, rest = taken[: self.max_size], taken[self.max_size :]
         chunk = Chunk(
             key=self.key,
             seq=self.next_seq,
-            tweets=self.tweets,
+            tweets=taken,
             opened_at=self.opened_at,
             closed_at=now,
         )
         self.next_seq += 1
-        self.tweets = []
-        self.opened_at = None
+        self.tweets = rest
+        if not rest:
+            self.opened_at = None
         return chunk

@@ -62,16 +62,19 @@ class ChunkLogic(StatefulBatchLogic[list[Tweet | Passing], Out, ChunkBuffer]):
         return out, StatefulBatchLogic.RETAIN
 
     def on_notify(self) -> tuple[list[Out], bool]:
-        chunk = self.buf.flush_if_due(datetime.now(UTC))
-        if chunk:
-            metrics.PENDING_TWEETS.dec(len(chunk.tweets))
-        return ([chunk] if chunk else []), StatefulBatchLogic.RETAIN
+        return self._drain(self.buf.flush_if_due), StatefulBatchLogic.RETAIN
 
     def on_eof(self) -> tuple[list[Out], bool]:
-        chunk = self.buf.flush(datetime.now(UTC))
-        if chunk:
+        return self._drain(self.buf.flush), StatefulBatchLogic.RETAIN
+
+    def _drain(self, flush: Callable[[datetime], Chunk | None]) -> list[Out]:
+        """Every chunk ``flush`` gives (more than one when a restored buffer was over size)."""
+        now = datetime.now(UTC)
+        out: list[Out] = []
+        while (chunk := flush(now)) is not None:
             metrics.PENDING_TWEETS.dec(len(chunk.tweets))
-        return ([chunk] if chunk else []), StatefulBatchLogic.RETAIN
+            out.append(chunk)
+        return out
 
     def notify_at(self) -> datetime | None:
         return self.buf.due_at

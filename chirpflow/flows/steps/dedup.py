@@ -2,7 +2,8 @@
 
 Items are whole batches (lists) of one dedup shard: a handful of state keys,
 never one per tweet, and one Python call per batch rather than per tweet.
-The snapshot is the id buckets as raw bytes.
+The snapshot is the id buckets as raw bytes and the shard count they were
+taken with (see :mod:`chirpflow.operators.dedup_shards`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bytewax.operators import StatefulBatchLogic
 
 from chirpflow.model import DeadLetter, Duplicate, Tweet, dedup_key
 from chirpflow.operators.dedup import WindowedIdSet
+from chirpflow.operators.dedup_shards import SHARDS, shard_of
 
 Item = Tweet | Duplicate | DeadLetter
 DEAD = "dead"
@@ -24,7 +26,10 @@ DEAD = "dead"
 class DedupLogic(StatefulBatchLogic[list[Tweet | DeadLetter], list[Item], dict[str, Any]]):
     """First arrivals pass, repeats become Duplicates, dead letters pass through."""
 
-    def __init__(self, window: timedelta, resume: dict[str, Any] | None) -> None:
+    def __init__(
+        self, window: timedelta, resume: dict[str, Any] | None, shards: int | None = None
+    ) -> None:
+        self.shards = shards
         if resume is not None:
             self.ids = WindowedIdSet.from_snapshot(resume)
             self.ids.window_s = window.total_seconds()
@@ -50,14 +55,17 @@ class DedupLogic(StatefulBatchLogic[list[Tweet | DeadLetter], list[Item], dict[s
         return out, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict[str, Any]:
-        return self.ids.to_snapshot()
+        snap = self.ids.to_snapshot()
+        if self.shards is not None:
+            snap[SHARDS] = self.shards
+        return snap
 
 
 def split_by_shard(
     batch: list[Tweet | DeadLetter], shards: int
 ) -> list[tuple[str, list[Tweet | DeadLetter]]]:
-    """``(shard, items)`` groups by tweet id; dead letters share one pass-through key."""
+    """``(shard, items)`` groups by the id dedup remembers; dead letters share one key."""
     groups: defaultdict[str, list[Tweet | DeadLetter]] = defaultdict(list)
     for item in batch:
-        groups[str(int(item.id) % shards) if isinstance(item, Tweet) else DEAD].append(item)
+        groups[shard_of(dedup_key(item), shards) if isinstance(item, Tweet) else DEAD].append(item)
     return list(groups.items())
