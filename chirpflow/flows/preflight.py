@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlparse
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception_type, stop_before_delay, wait_exponential
 
 from chirpflow.errors import ConfigError, ServiceError
 from chirpflow.flows.checks import bootstrap_addresses, llm_check, service_checks, wants_llm
@@ -111,7 +111,7 @@ def require(env: Environment, needs: Needs, wait_s: float = DEFAULT_WAIT_S) -> N
             log.warning("waiting up to %.0fs for: %s", wait_s, "; ".join(down.values()))
 
     retrying = Retrying(
-        stop=stop_after_delay(wait_s),
+        stop=stop_before_delay(wait_s),
         wait=wait_exponential(multiplier=0.25, max=3.0),
         retry=retry_if_exception_type(_StillDown),
         before_sleep=note_wait,
