@@ -68,8 +68,9 @@ def llm(base_url: str | None, key: str) -> tuple[bool, str]:
     )
     if resp.status_code in (401, 403):
         return False, f"key rejected (HTTP {resp.status_code}; check OPENAI_API_KEY)"
-    if resp.status_code >= 500:
-        raise OSError(f"HTTP {resp.status_code}")  # worth waiting for
+    if resp.status_code >= 500 and resp.status_code != 501:
+        raise OSError(f"HTTP {resp.status_code}")  # up but failing: worth waiting for
+    # any other answer (also 404/501 from servers without GET /models): it is there
     return True, f"{base}: HTTP {resp.status_code}"
 
 

@@ -18,7 +18,8 @@ import pytest
 from chirpflow.connectors.embedded.ports import free_port
 from chirpflow.connectors.embedded.redis import EmbeddedRedis
 from chirpflow.errors import ConfigError
-from chirpflow.flows.preflight import Needs, ServiceUnavailable, require
+from chirpflow.flows.preflight import ServiceUnavailable, require
+from chirpflow.flows.preflight_needs import Needs
 from chirpflow.settings import Environment
 
 CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
