@@ -5,7 +5,8 @@ A pod often starts before its database, so each command waits up to
 needs. What is still missing then becomes a :class:`ServiceUnavailable`
 naming, per service, the variable, the address (secrets masked) and the
 cause; the CLI prints it as one line per service and exits 3. A malformed
-address is a :class:`ConfigError` at once (exit 2): waiting cannot fix it.
+address, or a service that answers but refuses us (a rejected API key), is a
+:class:`ConfigError` (exit 2) at once: waiting cannot fix it.
 Services that go away after a good start are the sinks' and readers'
 business (they retry and wait).
 """
@@ -138,7 +139,10 @@ def require(env: Environment, needs: Needs, wait_s: float = DEFAULT_WAIT_S) -> N
     if problems:
         waited = time.monotonic() - started
         hint = f"waited {waited:.0f}s, see --wait-for-services" if down else ""
-        raise ServiceUnavailable(redact(_lines(problems, "services unavailable", hint), secrets()))
+        text = redact(_lines(problems, "services unavailable", hint), secrets())
+        if final:  # answered, but refused us (a rejected key): waiting will not help
+            raise ConfigError(text)
+        raise ServiceUnavailable(text)
 
 
 def _attempt(check: Check) -> tuple[bool, str, bool]:

@@ -21,6 +21,7 @@ from chirpflow.errors import ConfigError
 from chirpflow.flows.preflight import ServiceUnavailable, require
 from chirpflow.flows.preflight_needs import Needs
 from chirpflow.settings import Environment
+from tests.fakes import llm_server
 
 CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 _FOREIGN = (
@@ -122,6 +123,20 @@ def test_dead_llm_endpoint_is_named_and_fails_fast(
     _assert_one_clear_error(code, text, "OPENAI_BASE_URL", 3)
     assert base in text
     assert time.monotonic() - started < 60  # not minutes of retries
+
+
+@pytest.mark.parametrize("args", [["run", "--quiet"], EVAL], ids=["run", "eval"])
+def test_a_rejected_llm_key_stops_the_command_before_it_starts(
+    args: list[str], base_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "val_text.txt").write_text("good day\n")
+    (tmp_path / "val_labels.txt").write_text("2\n")
+    with llm_server.running(llm_server.FakeLLM(api_key="sk-the-right-one")) as (fake, url):
+        env = dict(base_env, OPENAI_API_KEY=f"sk-{SECRET}", OPENAI_BASE_URL=url)
+        code, text = _cli([a.format(data=tmp_path) for a in args], env)
+        assert fake.requests == []  # no analysis was attempted
+    _assert_one_clear_error(code, text, "OPENAI_API_KEY", 2)
+    assert f"OPENAI_BASE_URL {url}: key rejected (HTTP 401" in text
 
 
 @pytest.mark.parametrize(
