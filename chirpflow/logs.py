@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from chirpflow.live_line import LIVE
+
 SECRET_VARS = (
     "OPENAI_API_KEY",
     "X_BEARER_TOKEN",
@@ -113,9 +115,28 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(doc, default=str).decode()
 
 
+class LiveAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes records above the live summary line (see chirpflow.live_line), never into it.
+
+    Without a stream it writes to whatever ``sys.stderr`` is at the time, so rich
+    progress bars (which swap ``sys.stderr`` while drawn) print records above the bars.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._follow_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            out = sys.stderr if self._follow_stderr else self.stream
+            LIVE.write_above(out, self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
 def setup_logging(level: int, fmt: str = "text") -> None:
     """Configure the root logger once; ``fmt`` is ``text`` or ``json``."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LiveAwareHandler()
     handler.addFilter(RedactingFilter(secret_values()))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -8,17 +8,17 @@ API call could bill a read.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from urllib.parse import urlparse
 
 import httpx
 
-from chirpflow.flows.build import BASE_URLS, KEY_VARS
-from chirpflow.settings import POLLED, Environment, Settings
+from chirpflow.flows.service_check import Check, ServiceCheck, tcp_probe
+from chirpflow.settings import POLLED, Environment, Settings, redact_url
 
-Check = Callable[[], tuple[bool, str]]
 TIMEOUT_S = 5.0
+DEFAULT_LLM_BASE = "https://api.openai.com/v1"
 
 
 def postgres(url: str) -> tuple[bool, str]:
@@ -39,21 +39,39 @@ def redis_ping(url: str) -> tuple[bool, str]:
         client.close()
 
 
+def bootstrap_addresses(bootstrap: str) -> list[tuple[str, int]]:
+    """``host:port[,host:port...]`` (an optional ``SCHEME://`` each) -> addresses."""
+    out = []
+    for part in bootstrap.split(","):
+        hostport = part.strip().rsplit("://", 1)[-1]
+        host, sep, port = hostport.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"expected host:port[,host:port...], got {part.strip()!r}")
+        out.append((host.strip("[]"), int(port)))
+    return out
+
+
 def kafka(bootstrap: str) -> tuple[bool, str]:
     from confluent_kafka.admin import AdminClient
 
-    meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=TIMEOUT_S)
+    from chirpflow.connectors.kafka.client_logs import client_config
+
+    tcp_probe(bootstrap_addresses(bootstrap), TIMEOUT_S)
+    meta = AdminClient(client_config(bootstrap)).list_topics(timeout=TIMEOUT_S)
     return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"
 
 
 def llm(base_url: str | None, key: str) -> tuple[bool, str]:
-    base = (base_url or "https://api.openai.com/v1").rstrip("/")
+    base = (base_url or DEFAULT_LLM_BASE).rstrip("/")
     resp = httpx.get(
         f"{base}/models", headers={"authorization": f"Bearer {key}"}, timeout=TIMEOUT_S
     )
     if resp.status_code in (401, 403):
-        return False, f"{base}: key rejected (HTTP {resp.status_code})"
-    return resp.status_code < 500, f"{base}: HTTP {resp.status_code}"
+        return False, f"key rejected (HTTP {resp.status_code}; check OPENAI_API_KEY)"
+    if resp.status_code >= 500 and resp.status_code != 501:
+        raise OSError(f"HTTP {resp.status_code}")  # up but failing: worth waiting for
+    # any other answer (also 404/501 from servers without GET /models): it is there
+    return True, f"{base}: HTTP {resp.status_code}"
 
 
 def reachable(url: str) -> tuple[bool, str]:
@@ -88,30 +106,46 @@ def service_checks(env: Environment, db_url: str | None = None) -> dict[str, Che
     """The services the process depends on at runtime (readiness)."""
     checks: dict[str, Check] = {}
     if db_url or env.database_url:
-        checks["postgres"] = partial(postgres, db_url or env.database_url or "")
+        url = db_url or env.database_url or ""
+        checks["postgres"] = ServiceCheck("DATABASE_URL", redact_url(url), partial(postgres, url))
     if env.redis_url:
-        checks["redis"] = partial(redis_ping, env.redis_url)
+        checks["redis"] = ServiceCheck(
+            "REDIS_URL", redact_url(env.redis_url), partial(redis_ping, env.redis_url)
+        )
     if env.kafka_bootstrap_servers:
-        checks["kafka"] = partial(kafka, env.kafka_bootstrap_servers)
+        bootstrap = env.kafka_bootstrap_servers
+        checks["kafka"] = ServiceCheck(
+            "KAFKA_BOOTSTRAP_SERVERS", bootstrap, partial(kafka, bootstrap)
+        )
     return checks
+
+
+def llm_check(env: Environment) -> Check:
+    """The LLM API answers and accepts the key (or: the key is missing)."""
+    key = env.openai_api_key
+    if not key:
+        return _missing("OPENAI_API_KEY")
+    base = (env.openai_base_url or DEFAULT_LLM_BASE).rstrip("/")
+    return ServiceCheck("OPENAI_BASE_URL", base, partial(llm, env.openai_base_url, key))
+
+
+def wants_llm(settings: Settings, env: Environment) -> bool:
+    kind = settings.analyzer.kind
+    return kind == "llm" or (kind == "auto" and bool(env.openai_api_key))
 
 
 def all_checks(
     settings: Settings, env: Environment, vars: Mapping[str, str] | None = None
 ) -> dict[str, Check]:
     """Everything the configuration uses, for ``chirpflow doctor``."""
+    from chirpflow.flows.build import BASE_URLS, KEY_VARS  # imports the LLM SDK: slow
+
     vars = os.environ if vars is None else vars
     checks = service_checks(env)
     if not env.database_url:
         checks["postgres"] = lambda: (True, "embedded PostgreSQL (DATABASE_URL not set)")
-    wants_llm = settings.analyzer.kind == "llm" or (
-        settings.analyzer.kind == "auto" and env.openai_api_key
-    )
-    if wants_llm:
-        key = env.openai_api_key
-        checks["llm"] = (
-            partial(llm, env.openai_base_url, key) if key else _missing("OPENAI_API_KEY")
-        )
+    if wants_llm(settings, env):
+        checks["llm"] = llm_check(env)
     for src in settings.sources:
         if src.type in POLLED or src.type == "x_stream":
             var = KEY_VARS[src.type]

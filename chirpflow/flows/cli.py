@@ -16,10 +16,11 @@ import click
 import orjson
 
 from chirpflow.connectors.kafka.offsets import parse_offsets
-from chirpflow.errors import ChirpflowError
+from chirpflow.errors import ChirpflowError, ServiceError
+from chirpflow.flows.preflight_needs import Needs
 from chirpflow.logs import add_secret_vars, redact, scrub, secret_values, setup_logging
 from chirpflow.model import USERNAME_PATTERN
-from chirpflow.settings import Environment, Settings, load_settings
+from chirpflow.settings import Environment, Settings, load_settings, parse_duration
 
 if TYPE_CHECKING:
     from chirpflow.connectors.postgres.jobs import JobStore
@@ -34,15 +35,22 @@ def _settings(config: str | None) -> Settings:
 
 
 def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Show ChirpflowError as one clear message and exit 2, never a traceback."""
+    """Show errors as one clear message, never a traceback: exit 2 (config), 3 (service)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from chirpflow.flows.service_check import cause, is_service_failure
+
         try:
             return fn(*args, **kwargs)
         except ChirpflowError as err:
             click.echo(f"error: {redact(str(err), secret_values())}", err=True)
-            sys.exit(2)
+            sys.exit(err.exit_code)
+        except Exception as err:
+            if not is_service_failure(err):
+                raise
+            click.echo(f"error: {redact(cause(err), secret_values())}", err=True)
+            sys.exit(ServiceError.exit_code)
 
     return wrapper
 
@@ -54,6 +62,65 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 
     click.echo(f"chirpflow {installed_version()}")
     ctx.exit()
+
+
+def _needs(
+    needs: Needs | Callable[..., Needs],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add --wait-for-services; check the services the command needs before it starts."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @click.option(
+            "--wait-for-services",
+            "service_wait",
+            metavar="DURATION",
+            envvar="CHIRPFLOW_SERVICE_WAIT",
+            default="5s",
+            show_default=True,
+            callback=_seconds,
+            help="How long to wait for the services this command needs "
+            "(also CHIRPFLOW_SERVICE_WAIT); then exit 3 naming each missing one.",
+        )
+        @functools.wraps(fn)
+        def wrapper(*args: Any, service_wait: float, **kwargs: Any) -> Any:
+            from chirpflow.flows.preflight import require
+
+            require(
+                Environment.from_env(), needs(**kwargs) if callable(needs) else needs, service_wait
+            )
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    try:
+        return parse_duration(value).total_seconds()
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+def _with_analyzer(settings: Settings, analyzer: str | None) -> Settings:
+    if not analyzer:
+        return settings
+    return settings.model_copy(
+        update={"analyzer": settings.analyzer.model_copy(update={"kind": analyzer})}
+    )
+
+
+def _job_needs(
+    config: str | None = None,
+    source_spec: str | None = None,
+    analyzer: str | None = None,
+    kafka: bool = False,
+    **_: Any,
+) -> Needs:
+    from chirpflow.flows.preflight import command_needs
+
+    settings = _with_analyzer(_settings(config), analyzer)
+    return command_needs(settings, Environment.from_env(), kafka=kafka, source_spec=source_spec)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,6 +198,7 @@ def main(verbose: int, log_format: str) -> None:
     help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
 )
 @_fail_cleanly
+@_needs(_job_needs)
 def run(
     config: str | None,
     source_spec: str | None,
@@ -178,6 +246,7 @@ def run(
 @click.option("--no-recovery", is_flag=True, help="Do not snapshot source positions.")
 @click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
 @_fail_cleanly
+@_needs(functools.partial(_job_needs, kafka=True))
 def ingest(
     config: str | None,
     source_spec: str | None,
@@ -232,6 +301,7 @@ def _when(value: str | None, flag: str) -> datetime | None:
 @click.option("--to-end", is_flag=True, help="Stop at the end as it is now (the default).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_fail_cleanly
+@_needs(functools.partial(_job_needs, kafka=True))
 def replay(
     config: str | None,
     topic: str,
@@ -272,6 +342,7 @@ def replay(
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def stats(as_json: bool) -> None:
     """Counts from the store: ingested, duplicates, analysed, dead letters, chunks."""
     from chirpflow.connectors.postgres.stats import store_stats
@@ -303,6 +374,7 @@ def stats(as_json: bool) -> None:
 @click.option("--analyzer", type=click.Choice(["auto", "offline", "noop", "llm"]))
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 @_fail_cleanly
+@_needs(lambda config, analyzer, **_: Needs(llm=_job_needs(config, analyzer=analyzer).llm))
 def eval_cmd(
     config: str | None,
     task: str,
@@ -365,6 +437,7 @@ def dlq() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def dlq_list(reason: str | None, source: str | None, limit: int, as_json: bool) -> None:
     """The newest dead letters, with their reason."""
     from dataclasses import asdict
@@ -388,6 +461,7 @@ def dlq_list(reason: str | None, source: str | None, limit: int, as_json: bool) 
 @dlq.command("show")
 @click.argument("origin")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def dlq_show(origin: str) -> None:
     """One dead letter in full (ORIGIN as printed by `dlq list`)."""
     from dataclasses import asdict
@@ -407,6 +481,7 @@ def dlq_show(origin: str) -> None:
 @click.option("--reason", help="Only this reason.")
 @click.option("--limit", type=click.IntRange(min=1), default=10_000, show_default=True)
 @_fail_cleanly
+@_needs(Needs(postgres=True, redis=True))
 def dlq_retry(config: str | None, reason: str | None, limit: int) -> None:
     """Validate and analyse dead letters again; the ones that pass leave the queue."""
     from chirpflow.flows.dlq import retry_dead_letters
@@ -507,6 +582,7 @@ def _job_store() -> Iterator[JobStore]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def api(config: str | None, host: str, port: int) -> None:
     """Serve the jobs REST API (OpenAPI docs at /docs).
 
@@ -535,6 +611,7 @@ def api_key() -> None:
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="The key sees and cancels every client's jobs.")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def api_key_create(name: str, admin: bool) -> None:
     """Create a key for client NAME; it is printed once (only its hash is stored)."""
     with _job_store() as store:
@@ -544,6 +621,7 @@ def api_key_create(name: str, admin: bool) -> None:
 @api_key.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Revoked keys too.")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def api_key_list(show_all: bool) -> None:
     """Keys by id and name (the keys themselves are never stored)."""
     with _job_store() as store:
@@ -558,6 +636,7 @@ def api_key_list(show_all: bool) -> None:
 @api_key.command("revoke")
 @click.argument("key")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def api_key_revoke(key: str) -> None:
     """Revoke KEY (its id or name from `api-key list`, or the key itself): 401 from now on."""
     with _job_store() as store:
@@ -582,6 +661,7 @@ def jobs() -> None:
 )
 @click.option("--include-replies", is_flag=True)
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def jobs_submit(config: str | None, username: str, max_tweets: int, include_replies: bool) -> None:
     """Queue an analysis of USERNAME's latest tweets; prints the job id."""
     import re
@@ -606,6 +686,7 @@ def jobs_submit(config: str | None, username: str, max_tweets: int, include_repl
 @jobs.command("watch")
 @click.argument("job_id")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def jobs_watch(job_id: str) -> None:
     """Follow a job with a progress bar until it ends; exit 1 if it failed."""
     import time
@@ -648,6 +729,7 @@ def db() -> None:
 
 @db.command("migrate")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def db_migrate() -> None:
     """Apply pending schema migrations (also done at every start)."""
     from chirpflow.connectors.postgres.migrate import migrate
@@ -663,6 +745,7 @@ def db_migrate() -> None:
 
 @db.command("url")
 @_fail_cleanly
+@_needs(Needs(postgres=True))
 def db_url() -> None:
     """Print the database URL in use (starting the embedded one if needed)."""
     from chirpflow.flows.services import database

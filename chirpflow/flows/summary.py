@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from chirpflow import metrics
+from chirpflow.live_line import LIVE
 from chirpflow.model import ChunkResult, DeadLetter, Duplicate, Outcome
 
 
@@ -118,10 +119,12 @@ class SummaryPrinter:
     def _emit(self, final: bool = False) -> None:
         text = self.summary.line()
         if self._tty and not final:
-            self.out.write("\r\x1b[2K" + text)
+            LIVE.show(self.out, text)
+        elif self._tty:
+            LIVE.end(self.out, text)
         else:
-            self.out.write(("\r\x1b[2K" if self._tty else "") + text + "\n")
-        self.out.flush()
+            self.out.write(text + "\n")
+            self.out.flush()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

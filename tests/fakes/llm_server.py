@@ -111,6 +111,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.server.fake.statuses[status] += 1
 
+    def do_GET(self) -> None:
+        """``GET /v1/models``: what ``doctor`` and the start-up check ask (not counted)."""
+        fake = self.server.fake
+        if self.path.rstrip("/") != "/v1/models":
+            status, body = _error(404, f"Unknown path {self.path}", "invalid_request_error", None)
+        elif self.headers.get("authorization") != f"Bearer {fake.api_key}":
+            status, body = _error(
+                401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key"
+            )
+        else:
+            model = {"id": fake.served_model or "gpt-4o-mini", "object": "model"}
+            status, body = 200, {"object": "list", "data": [model]}
+        data = orjson.dumps(body)
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:
         fake = self.server.fake
         length = int(self.headers.get("content-length") or 0)

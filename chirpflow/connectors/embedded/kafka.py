@@ -9,6 +9,7 @@ from pathlib import Path
 from chirpflow.connectors.embedded.ports import free_port, wait_for_port
 from chirpflow.connectors.embedded.process import ServerProcess
 from chirpflow.connectors.embedded.service import EmbeddedService
+from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ServiceError
 
 HOST = "127.0.0.1"
@@ -60,7 +61,7 @@ class EmbeddedKafka(EmbeddedService):
     def _wait_metadata(self, timeout: float) -> None:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient(client_config(self.bootstrap))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -73,7 +74,7 @@ class EmbeddedKafka(EmbeddedService):
     def create_topic(self, name: str, partitions: int = 1, timeout: float = 10.0) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient(client_config(self.bootstrap))
         futures = admin.create_topics([NewTopic(name, num_partitions=partitions)])
         futures[name].result(timeout)
 

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from confluent_kafka import Consumer, TopicPartition
 
+from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ConfigError, ServiceError
 
 TIMEOUT_S = 10.0
@@ -42,13 +43,15 @@ def _once(kind: str, message: str, *args: object) -> None:
 
 def consumer(bootstrap: str) -> Consumer:
     return Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": "chirpflow-offsets",
-            "enable.auto.commit": False,
-            "enable.partition.eof": False,
-            "fetch.wait.max.ms": 10,
-        }
+        client_config(
+            bootstrap,
+            **{
+                "group.id": "chirpflow-offsets",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+                "fetch.wait.max.ms": 10,
+            },
+        )
     )
 
 

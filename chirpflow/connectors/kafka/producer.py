@@ -14,21 +14,24 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ServiceError
 
 
 class SafeProducer:
     def __init__(self, bootstrap: str, extra: dict[str, Any] | None = None) -> None:
-        config: dict[str, Any] = {
-            "bootstrap.servers": bootstrap,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 20,
-            "queue.buffering.max.messages": 100_000,
-            # keys hash to partitions as Java clients do, so other producers and
-            # consumers of the topic agree on where a key lives
-            "partitioner": "murmur2_random",
-        }
+        config = client_config(
+            bootstrap,
+            **{
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 20,
+                "queue.buffering.max.messages": 100_000,
+                # keys hash to partitions as Java clients do, so other producers and
+                # consumers of the topic agree on where a key lives
+                "partitioner": "murmur2_random",
+            },
+        )
         config.update(extra or {})
         self._producer = Producer(config)
         self._errors: list[str] = []

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from chirpflow import metrics
+from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
 
@@ -52,14 +53,16 @@ class KafkaPartitionReader:
     def _assign(self, position: int) -> Consumer:
         if self._consumer is None:
             self._consumer = Consumer(
-                {
-                    "bootstrap.servers": self._bootstrap,
-                    "group.id": f"chirpflow-{self.source}",
-                    "enable.auto.commit": False,
-                    "enable.partition.eof": False,
-                    "auto.offset.reset": "earliest",
-                    "fetch.wait.max.ms": 50,
-                }
+                client_config(
+                    self._bootstrap,
+                    **{
+                        "group.id": f"chirpflow-{self.source}",
+                        "enable.auto.commit": False,
+                        "enable.partition.eof": False,
+                        "auto.offset.reset": "earliest",
+                        "fetch.wait.max.ms": 50,
+                    },
+                )
             )
         if self._assigned_at != position:
             self._consumer.assign([TopicPartition(self.topic, self.partition, position)])

@@ -5,11 +5,12 @@ from __future__ import annotations
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ServiceError
 
 
 def ensure_topic(bootstrap: str, name: str, partitions: int = 1, timeout_s: float = 15.0) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     if name in admin.list_topics(timeout=timeout_s).topics:
         return
     future = admin.create_topics([NewTopic(name, num_partitions=partitions)])[name]

@@ -259,15 +259,25 @@ class LLMAnalyzer:
             if decision.action is Action.CIRCUIT:
                 metrics.LLM_CIRCUIT_OPEN.set(1)
                 if not self.circuit_open:
-                    log.error("LLM circuit open (%s): chunks wait, none dropped", decision.reason)
+                    log.error(
+                        "LLM circuit open at %s (%s): chunks wait, none dropped",
+                        self._client.base_url,
+                        decision.reason,
+                    )
                 self.circuit_open, self.circuit_reason = True, decision.reason
             else:
                 attempt += 1
                 metrics.LLM_RETRIES.labels(str(status or message)).inc()
                 if attempt >= self.settings.max_attempts:
-                    raise GiveUp(f"LLM unavailable after {attempt} attempts: {decision.reason}")
+                    raise GiveUp(
+                        f"LLM at {self._client.base_url} unavailable after {attempt} attempts: "
+                        f"{decision.reason}"
+                    )
                 log.warning(
-                    "LLM call failed (%s); retry in %.1fs", decision.reason, decision.delay_s
+                    "LLM call to %s failed (%s); retry in %.1fs",
+                    self._client.base_url,
+                    decision.reason,
+                    decision.delay_s,
                 )
             await asyncio.sleep(decision.delay_s)
 
