@@ -17,9 +17,11 @@ import orjson
 
 from chirpflow.connectors.kafka.offsets import parse_offsets
 from chirpflow.errors import ChirpflowError
+from chirpflow.flows.stopping import stoppable
 from chirpflow.logs import redact, secret_values, setup_logging
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import Environment, Settings, load_settings
+from chirpflow.shutdown import SHUTDOWN
 
 if TYPE_CHECKING:
     from chirpflow.connectors.postgres.jobs import JobStore
@@ -28,7 +30,9 @@ CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-i
 
 
 def _settings(config: str | None) -> Settings:
-    return load_settings(config)
+    settings = load_settings(config)
+    SHUTDOWN.configure(settings.pipeline.stop_timeout.total_seconds())
+    return settings
 
 
 def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -111,6 +115,7 @@ def main(verbose: int, log_format: str) -> None:
     envvar="CHIRPFLOW_METRICS_PORT",
     help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
 )
+@stoppable
 @_fail_cleanly
 def run(
     config: str | None,
@@ -158,6 +163,7 @@ def run(
 @click.option("--rate", type=click.FloatRange(min=0), help="Tweets/s of synthetic sources.")
 @click.option("--no-recovery", is_flag=True, help="Do not snapshot source positions.")
 @click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
+@stoppable
 @_fail_cleanly
 def ingest(
     config: str | None,
@@ -212,6 +218,7 @@ def _when(value: str | None, flag: str) -> datetime | None:
 @click.option("--to-timestamp", metavar="ISO", help="Stop before the first message at/after this.")
 @click.option("--to-end", is_flag=True, help="Stop at the end as it is now (the default).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@stoppable
 @_fail_cleanly
 def replay(
     config: str | None,
@@ -283,6 +290,7 @@ def stats(as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
 @click.option("--analyzer", type=click.Choice(["auto", "offline", "noop", "llm"]))
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@stoppable
 @_fail_cleanly
 def eval_cmd(
     config: str | None,
@@ -468,6 +476,7 @@ def _job_store() -> Iterator[JobStore]:
 @click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@stoppable
 @_fail_cleanly
 def api(config: str | None, host: str, port: int) -> None:
     """Serve the jobs REST API (OpenAPI docs at /docs).
@@ -481,7 +490,13 @@ def api(config: str | None, host: str, port: int) -> None:
 
     settings = _settings(config)
     with _job_store() as store:
-        uvicorn.run(create_app(store, settings.jobs), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(store, settings.jobs),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=max(1, int(SHUTDOWN.timeout_s) - 1),
+        )
 
 
 @main.group("api-key")

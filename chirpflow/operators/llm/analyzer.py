@@ -29,6 +29,7 @@ from chirpflow.operators.llm.pricing import Prices
 from chirpflow.operators.llm.prompt import PROMPT_VERSION, RESPONSE_FORMAT, messages
 from chirpflow.operators.llm.validate import Entry, Unusable, parse
 from chirpflow.rate_limits import RateLimiter
+from chirpflow.retry import pause_async
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +266,10 @@ class LLMAnalyzer:
                 log.warning(
                     "LLM call failed (%s); retry in %.1fs", decision.reason, decision.delay_s
                 )
-            await asyncio.sleep(decision.delay_s)
+            if not await pause_async(decision.delay_s):
+                await (
+                    asyncio.Event().wait()
+                )  # stopping: the chunk stays unfinished, in the snapshot
 
     def _count(self, call: _Call) -> None:
         metrics.LLM_REQUESTS.labels(call.model, "ok").inc()

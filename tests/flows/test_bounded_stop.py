@@ -1,0 +1,242 @@
+"""SIGINT / SIGTERM stop a real process within the stop bound, in every state, losing nothing.
+
+Each test puts `chirpflow run` (or `api`, `eval`) in a state where finishing
+cleanly is impossible (chunks stuck at a slow LLM, an open circuit, a database
+outage), signals it, and measures with a monotonic clock that it ends within
+the bound plus a generous margin, with 130 / 143 and no traceback. A second
+run then resumes from the recovery snapshot: every tweet read ends analysed,
+a counted duplicate or a dead letter.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from chirpflow.connectors.embedded.ports import free_port
+from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
+from chirpflow.connectors.postgres.migrate import migrate
+
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
+STOP_S = 3.0
+MARGIN_S = 12.0  # process teardown on a busy 2-core machine; far below any hang
+
+CONFIG = """
+[pipeline]
+snapshot_interval = "500ms"
+max_wait = "1s"
+chunk_size = 50
+stop_timeout = "3s"
+
+[[sources]]
+name = "paced"
+type = "synthetic"
+seed = 7
+rate = 400
+
+[analyzer]
+kind = "{kind}"
+model = "gpt-test"
+max_in_flight = 4
+
+[sinks]
+console = false
+"""
+
+_FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
+
+
+def _env(tmp_path: Path, kind: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    cfg = tmp_path / f"{kind}.toml"
+    cfg.write_text(CONFIG.format(kind=kind))
+    env.update(CHIRPFLOW_HOME=str(tmp_path / "home"), CHIRPFLOW_CONFIG=str(cfg), **extra)
+    return env
+
+
+def _stats(url: str) -> dict[str, int]:
+    from chirpflow.connectors.postgres.stats import store_stats
+
+    data: dict[str, int] = store_stats(url)
+    return data
+
+
+class _Proc:
+    """A CLI process whose stderr is collected as it comes."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [*CLI, *args], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, what: str, cond: Callable[[], bool], within: float = 90) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"ended early: {self.stderr}"
+            if cond():
+                return
+            time.sleep(0.2)
+        self.proc.kill()
+        raise AssertionError(f"never {what}: {self.stderr}")
+
+    def stop(self, sig: int, bound: float = STOP_S) -> tuple[float, int]:
+        """Send ``sig``; the seconds until the process ended, and its status."""
+        sent = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=bound + MARGIN_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"still running {bound + MARGIN_S}s after {sig!r}") from None
+        self._reader.join(timeout=10)
+        return time.monotonic() - sent, code
+
+
+def _resume_loses_nothing(env: dict[str, str], url: str) -> None:
+    out = subprocess.run(
+        [*CLI, "run", "--quiet", "--limit", "200"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    stats = _stats(url)
+    assert stats["analyzed"] > 0
+    assert stats["tweets_ingested"] == stats["analyzed"] + stats["duplicates"]
+    assert stats["dead_letters"] == 0
+
+
+def _assert_bounded(took: float, code: int, expected: int, proc: _Proc) -> None:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert code == expected, proc.stderr
+    assert took < STOP_S + MARGIN_S, proc.stderr
+
+
+def test_sigterm_with_chunks_in_flight_at_a_slow_llm(tmp_path: Path, pg_url: str) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    with running(FakeLLM(latency_s=120)) as (fake, llm_url):
+        env = _env(
+            tmp_path,
+            "llm",
+            DATABASE_URL=pg_url,
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=llm_url,
+        )
+        proc = _Proc(["run", "--quiet"], env)
+        proc.wait_for("sent chunks", lambda: fake.in_flight >= 2)
+        took, code = proc.stop(signal.SIGTERM)
+        _assert_bounded(took, code, 143, proc)
+        assert "stop deadline" in proc.stderr
+        fake.latency_s = 0
+        _resume_loses_nothing(env, pg_url)
+
+
+def test_sigint_with_the_llm_circuit_open(tmp_path: Path, pg_url: str) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    with running(FakeLLM(api_key="sk-right")) as (fake, llm_url):
+        env = _env(
+            tmp_path,
+            "llm",
+            DATABASE_URL=pg_url,
+            OPENAI_API_KEY="sk-wrong",
+            OPENAI_BASE_URL=llm_url,
+        )
+        proc = _Proc(["run", "--quiet"], env)
+        proc.wait_for("opened the circuit", lambda: "circuit open" in proc.stderr)
+        took, code = proc.stop(signal.SIGINT)
+        _assert_bounded(took, code, 130, proc)
+        fake.api_key = "sk-wrong"  # the key is fixed: the resumed run gets answers
+        _resume_loses_nothing(env, pg_url)
+
+
+def test_second_signal_stops_at_once_without_a_traceback(tmp_path: Path, pg_url: str) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    with running(FakeLLM(latency_s=120)) as (fake, llm_url):
+        env = _env(
+            tmp_path,
+            "llm",
+            DATABASE_URL=pg_url,
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=llm_url,
+        )
+        proc = _Proc(["run", "--quiet", "--stop-timeout", "600"], env)
+        proc.wait_for("sent chunks", lambda: fake.in_flight >= 1)
+        proc.proc.send_signal(signal.SIGINT)
+        proc.wait_for("started stopping", lambda: "finishing open chunks" in proc.stderr)
+        took, code = proc.stop(signal.SIGINT, bound=0)
+        _assert_bounded(took, code, 130, proc)
+        fake.latency_s = 0
+        _resume_loses_nothing(env, pg_url)
+
+
+def test_sigterm_during_a_database_outage(tmp_path: Path, pg_url: str) -> None:
+    from tests.fakes.tcp_proxy import proxied
+
+    migrate(pg_url)
+    with proxied(pg_url) as (proxy, through):
+        env = _env(tmp_path, "offline", DATABASE_URL=through)
+        proc = _Proc(["run", "--quiet"], env)
+        proc.wait_for("stored tweets", lambda: _stats(pg_url)["analyzed"] > 0)
+        proxy.cut()
+        proc.wait_for("saw the outage", lambda: "postgres write failed" in proc.stderr)
+        took, code = proc.stop(signal.SIGTERM)
+    _assert_bounded(took, code, 143, proc)
+    _resume_loses_nothing(dict(env, DATABASE_URL=pg_url), pg_url)
+
+
+def test_sigterm_stops_the_api_and_its_embedded_database(tmp_path: Path) -> None:
+    env = _env(tmp_path, "offline")
+    proc = _Proc(["api", "--port", str(free_port())], env)
+    server = EmbeddedPostgres(tmp_path / "home" / "postgres")
+    proc.wait_for("served", lambda: "Uvicorn running" in proc.stderr, within=120)
+    assert server.is_running()
+    took, code = proc.stop(signal.SIGTERM)
+    _assert_bounded(took, code, 143, proc)
+    assert not server.is_running(), proc.stderr
+
+
+def test_sigint_stops_eval_at_a_slow_llm(tmp_path: Path) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    data = tmp_path / "offensive"
+    data.mkdir()
+    (data / "val_text.txt").write_text("".join(f"tweet number {i} @user\n" for i in range(20)))
+    (data / "val_labels.txt").write_text("0\n1\n" * 10)
+    with running(FakeLLM(latency_s=120)) as (fake, llm_url):
+        env = _env(tmp_path, "llm", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm_url)
+        args = ["eval", "--task", "offensive", "--data", str(data), "--analyzer", "llm"]
+        proc = _Proc([*args, "--json"], env)
+        proc.wait_for("asked the LLM", lambda: fake.in_flight >= 1)
+        took, code = proc.stop(signal.SIGINT)
+    _assert_bounded(took, code, 130, proc)
+
+
+def test_stop_timeout_is_read_from_the_config() -> None:
+    from chirpflow.settings import settings_from_dict
+
+    assert settings_from_dict({}).pipeline.stop_timeout.total_seconds() == 10
+    cfg = settings_from_dict({"pipeline": {"stop_timeout": "25s"}})
+    assert cfg.pipeline.stop_timeout.total_seconds() == 25
