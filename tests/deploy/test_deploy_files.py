@@ -99,5 +99,8 @@ def test_kubernetes_overlays_render_to_valid_objects(overlay: str) -> None:
         <= metrics_svc["metadata"]["labels"].items()
     )
     toml = by_kind["ConfigMap"]["data"]["chirpflow.toml"]
-    settings_from_dict(tomllib.loads(toml))  # the mounted pipeline config is valid
+    mounted = settings_from_dict(tomllib.loads(toml))  # the mounted pipeline config is valid
+    # SIGTERM ends the pod within stop_timeout; Kubernetes waits that long plus a margin
+    stop_s = mounted.pipeline.stop_timeout.total_seconds()
+    assert stop_s + 10 <= pod["terminationGracePeriodSeconds"] <= stop_s + 60
     assert all(d["metadata"].get("namespace") for d in docs)
