@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
+
 from chirpflow.connectors.embedded.ports import free_port
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 from chirpflow.connectors.postgres.migrate import migrate
@@ -52,10 +54,22 @@ console = false
 _FOREIGN = ("REDIS_URL", "CHIRPFLOW_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL")
 
 
-def _env(tmp_path: Path, kind: str, **extra: str) -> dict[str, str]:
+ALERTS = """
+[[alerts.rules]]
+name = "risky"
+channels = ["ops"]
+risk_at_least = 40
+
+[alerts.channels.ops]
+type = "discord"
+max_per_minute = 1000
+"""
+
+
+def _env(tmp_path: Path, kind: str, alerts: bool = False, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-    cfg = tmp_path / f"{kind}.toml"
-    cfg.write_text(CONFIG.format(kind=kind))
+    cfg = tmp_path / f"{kind}{'-alerts' if alerts else ''}.toml"
+    cfg.write_text(CONFIG.format(kind=kind) + (ALERTS if alerts else ""))
     env.update(CHIRPFLOW_HOME=str(tmp_path / "home"), CHIRPFLOW_CONFIG=str(cfg), **extra)
     return env
 
@@ -205,6 +219,25 @@ def test_sigterm_during_a_database_outage(tmp_path: Path, pg_url: str) -> None:
         took, code = proc.stop(signal.SIGTERM)
     _assert_bounded(took, code, 143, proc)
     _resume_loses_nothing(dict(env, DATABASE_URL=pg_url), pg_url)
+
+
+def test_sigterm_with_a_full_alert_backlog(tmp_path: Path, pg_url: str) -> None:
+    from tests.fakes.discord_server import FakeDiscord, running
+
+    def pending() -> int:
+        with psycopg.connect(pg_url) as conn:
+            row = conn.execute("SELECT count(*) FROM notifications WHERE status = 'pending'")
+            return int(row.fetchone()[0])  # type: ignore[index]
+
+    migrate(pg_url)
+    with running(FakeDiscord(limit=1, per_s=600)) as (discord, hook):
+        env = _env(tmp_path, "offline", alerts=True, DATABASE_URL=pg_url, DISCORD_WEBHOOK_URL=hook)
+        proc = _Proc(["run", "--quiet"], env)
+        proc.wait_for("built a backlog", lambda: 429 in discord.statuses and pending() >= 5)
+        took, code = proc.stop(signal.SIGTERM)
+    _assert_bounded(took, code, 143, proc)
+    assert pending() >= 5  # the backlog waits in the outbox for the next start
+    _resume_loses_nothing(_env(tmp_path, "offline", DATABASE_URL=pg_url), pg_url)
 
 
 def test_sigterm_stops_the_api_and_its_embedded_database(tmp_path: Path) -> None:
