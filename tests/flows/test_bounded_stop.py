@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import psycopg
 
+from chirpflow.connectors.embedded.kafka import EmbeddedKafka
 from chirpflow.connectors.embedded.ports import free_port
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 from chirpflow.connectors.postgres.migrate import migrate
@@ -274,3 +276,67 @@ def test_stop_timeout_is_read_from_the_config() -> None:
     assert settings_from_dict({}).pipeline.stop_timeout.total_seconds() == 10
     cfg = settings_from_dict({"pipeline": {"stop_timeout": "25s"}})
     assert cfg.pipeline.stop_timeout.total_seconds() == 25
+
+
+INGEST_TOML = """
+[pipeline]
+snapshot_interval = "500ms"
+stop_timeout = "3s"
+
+[ingest]
+topic = "stopped"
+
+[[sources]]
+name = "paced"
+type = "synthetic"
+seed = 3
+rate = 2000
+duplicate_ratio = 0.0
+"""
+
+
+def test_sigterm_stops_ingest_and_a_restart_skips_nothing(
+    tmp_path: Path, kafka_broker: EmbeddedKafka
+) -> None:
+    from confluent_kafka import TopicPartition
+
+    from chirpflow.connectors.kafka import offsets
+    from chirpflow.connectors.sources.synthetic import SyntheticTweets
+
+    kafka_broker.create_topic("stopped", 1)
+    cfg = tmp_path / "ingest.toml"
+    cfg.write_text(INGEST_TOML)
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update(
+        CHIRPFLOW_CONFIG=str(cfg),
+        CHIRPFLOW_HOME=str(tmp_path / "home"),
+        KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
+    )
+    consumer = offsets.consumer(kafka_broker.bootstrap)
+    consumer.assign([TopicPartition("stopped", 0, 0)])
+    ids: list[str] = []
+
+    def read() -> int:
+        for m in consumer.consume(1000, timeout=0.2):
+            if m.error() is None and (value := m.value()) is not None:
+                ids.append(orjson.loads(value)["id"])
+        return len(set(ids))
+
+    proc = _Proc(["ingest"], env)
+    proc.wait_for("wrote tweets", lambda: read() >= 1000)
+    took, code = proc.stop(signal.SIGTERM)
+    _assert_bounded(took, code, 143, proc)
+    first = read()
+    out = subprocess.run(
+        [*CLI, "ingest", "--limit", "1000"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and read() < first + 500:
+        pass
+    consumer.close()
+    expected = [
+        p["id"] for p in SyntheticTweets(seed=3, duplicate_ratio=0.0).batch(0, len(set(ids)))
+    ]
+    assert len(expected) >= first + 500
+    assert set(ids) == set(expected)  # resumed where the stop left off: no gap
