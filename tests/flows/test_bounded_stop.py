@@ -340,3 +340,41 @@ def test_sigterm_stops_ingest_and_a_restart_skips_nothing(
     ]
     assert len(expected) >= first + 500
     assert set(ids) == set(expected)  # resumed where the stop left off: no gap
+
+
+def test_sigint_stops_a_replay_at_a_slow_llm_and_a_rerun_finishes_it(
+    tmp_path: Path, pg_url: str, kafka_broker: EmbeddedKafka
+) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    cfg = tmp_path / "ingest.toml"
+    cfg.write_text(INGEST_TOML.replace('topic = "stopped"', 'topic = "to-replay"'))
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update(
+        CHIRPFLOW_CONFIG=str(cfg),
+        CHIRPFLOW_HOME=str(tmp_path / "home"),
+        KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
+    )
+    out = subprocess.run(
+        [*CLI, "ingest", "--limit", "300"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    with running(FakeLLM(latency_s=120)) as (fake, llm_url):
+        env = _env(
+            tmp_path,
+            "llm",
+            DATABASE_URL=pg_url,
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=llm_url,
+            KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
+        )
+        replay = ["replay", "--topic", "to-replay", "--from-beginning", "--quiet"]
+        proc = _Proc(replay, env)
+        proc.wait_for("sent chunks", lambda: fake.in_flight >= 1)
+        took, code = proc.stop(signal.SIGINT)
+        _assert_bounded(took, code, 130, proc)
+        fake.latency_s = 0
+        out = subprocess.run([*CLI, *replay], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    stats = _stats(pg_url)
+    assert stats["analyzed"] == 300 and stats["dead_letters"] == 0
