@@ -254,6 +254,21 @@ def test_sigterm_stops_the_api_and_its_embedded_database(tmp_path: Path) -> None
     assert not server.is_running(), proc.stderr
 
 
+def test_the_deadline_also_stops_the_embedded_database_run_started(tmp_path: Path) -> None:
+    from tests.fakes.llm_server import FakeLLM, running
+
+    server = EmbeddedPostgres(tmp_path / "home" / "postgres")
+    with running(FakeLLM(latency_s=120)) as (fake, llm_url):
+        env = _env(tmp_path, "llm", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm_url)
+        proc = _Proc(["run", "--quiet"], env)
+        proc.wait_for("sent chunks", lambda: fake.in_flight >= 1, within=120)
+        assert server.is_running()
+        took, code = proc.stop(signal.SIGTERM)
+    _assert_bounded(took, code, 143, proc)
+    assert "stop deadline" in proc.stderr
+    assert not server.is_running(), proc.stderr
+
+
 def test_sigint_stops_eval_at_a_slow_llm(tmp_path: Path) -> None:
     from tests.fakes.llm_server import FakeLLM, running
 
