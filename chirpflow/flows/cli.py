@@ -131,9 +131,10 @@ def run(
 ) -> None:
     """Run the analysis job: sources -> dedup -> chunks -> analyzer -> PostgreSQL.
 
-    Runs until every source ends, --limit is reached, or Ctrl-C (which
-    finishes open chunks and flushes sinks first). With recovery on (the
-    default) a restart resumes where the last snapshot left off.
+    Runs until every source ends, --limit is reached, or Ctrl-C / SIGTERM
+    (which finishes open chunks and flushes sinks first, for at most
+    --stop-timeout; exit 130 / 143). With recovery on (the default) a
+    restart resumes where the last snapshot left off.
     """
     from chirpflow.flows.job import run_job
 
