@@ -59,6 +59,7 @@ class PipelineSettings(_Section):
     dedup_window: Duration = timedelta(days=7)
     dedup_shards: int = Field(16, ge=1, le=4096)
     snapshot_interval: Duration = timedelta(seconds=10)
+    stop_timeout: Duration = timedelta(seconds=10)
     source_batch_size: int = Field(1000, ge=1, le=100_000)
 
 

@@ -18,9 +18,11 @@ import orjson
 from chirpflow.connectors.kafka.offsets import parse_offsets
 from chirpflow.errors import ChirpflowError, ServiceError
 from chirpflow.flows.preflight_needs import Needs
+from chirpflow.flows.stopping import stoppable
 from chirpflow.logs import add_secret_vars, redact, scrub, secret_values, setup_logging
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import Environment, Settings, load_settings, parse_duration
+from chirpflow.shutdown import SHUTDOWN
 
 if TYPE_CHECKING:
     from chirpflow.connectors.postgres.jobs import JobStore
@@ -31,6 +33,7 @@ CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-i
 def _settings(config: str | None) -> Settings:
     settings = load_settings(config)
     add_secret_vars(settings.secret_vars())  # custom token variables are masked too
+    SHUTDOWN.configure(settings.pipeline.stop_timeout.total_seconds())
     return settings
 
 
@@ -197,6 +200,7 @@ def main(verbose: int, log_format: str) -> None:
     envvar="CHIRPFLOW_METRICS_PORT",
     help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
 )
+@stoppable
 @_fail_cleanly
 @_needs(_job_needs)
 def run(
@@ -213,9 +217,10 @@ def run(
 ) -> None:
     """Run the analysis job: sources -> dedup -> chunks -> analyzer -> PostgreSQL.
 
-    Runs until every source ends, --limit is reached, or Ctrl-C (which
-    finishes open chunks and flushes sinks first). With recovery on (the
-    default) a restart resumes where the last snapshot left off.
+    Runs until every source ends, --limit is reached, or Ctrl-C / SIGTERM
+    (which finishes open chunks and flushes sinks first, for at most
+    --stop-timeout; exit 130 / 143). With recovery on (the default) a
+    restart resumes where the last snapshot left off.
     """
     from chirpflow.flows.job import run_job
 
@@ -245,6 +250,7 @@ def run(
 @click.option("--rate", type=click.FloatRange(min=0), help="Tweets/s of synthetic sources.")
 @click.option("--no-recovery", is_flag=True, help="Do not snapshot source positions.")
 @click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
+@stoppable
 @_fail_cleanly
 @_needs(functools.partial(_job_needs, kafka=True))
 def ingest(
@@ -300,6 +306,7 @@ def _when(value: str | None, flag: str) -> datetime | None:
 @click.option("--to-timestamp", metavar="ISO", help="Stop before the first message at/after this.")
 @click.option("--to-end", is_flag=True, help="Stop at the end as it is now (the default).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@stoppable
 @_fail_cleanly
 @_needs(functools.partial(_job_needs, kafka=True))
 def replay(
@@ -373,6 +380,7 @@ def stats(as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
 @click.option("--analyzer", type=click.Choice(["auto", "offline", "noop", "llm"]))
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@stoppable
 @_fail_cleanly
 @_needs(lambda config, analyzer, **_: Needs(llm=_job_needs(config, analyzer=analyzer).llm))
 def eval_cmd(
@@ -581,6 +589,7 @@ def _job_store() -> Iterator[JobStore]:
 @click.option("-c", "--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@stoppable
 @_fail_cleanly
 @_needs(Needs(postgres=True))
 def api(config: str | None, host: str, port: int) -> None:
@@ -598,8 +607,13 @@ def api(config: str | None, host: str, port: int) -> None:
     settings = _settings(config)
     redis_url = Environment.from_env().redis_url  # the per-key budget, shared by replicas
     with _job_store() as store:
-        app = create_app(store, settings.jobs, redis_url=redis_url)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(store, settings.jobs, redis_url=redis_url),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=max(1, int(SHUTDOWN.timeout_s) - 1),
+        )
 
 
 @main.group("api-key")

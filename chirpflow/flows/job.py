@@ -37,6 +37,7 @@ from chirpflow.flows.summary import RunSummary, SummaryPrinter, SummaryWriter
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
 from chirpflow.model import Outcome
 from chirpflow.settings import Environment, Settings
+from chirpflow.shutdown import SHUTDOWN
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class _AlertLoop:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=SHUTDOWN.remaining(30))  # never past the stop bound
         try:
             self.dispatcher.run_once()
         except Exception:

@@ -5,20 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from types import FrameType
 
 from bytewax.dataflow import Dataflow
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
 
 from chirpflow.flows.cluster import cluster_place
+from chirpflow.shutdown import SHUTDOWN
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +47,13 @@ def recovery_config(directory: Path, partitions: int = 1, reset: bool = False) -
 
 @contextmanager
 def graceful_interrupt(stop: threading.Event) -> Iterator[None]:
-    """First Ctrl-C: sources end, open chunks flush, sinks write. Second: abort."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """First signal: sources end, open chunks flush, sinks write, within the stop bound.
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        log.warning("stopping: finishing open chunks and flushing sinks (Ctrl-C again to abort)")
-        stop.set()
-
-    previous_int = signal.signal(signal.SIGINT, handler)
-    previous_term = signal.signal(signal.SIGTERM, handler)
-    try:
+    At the bound, or at a second signal, the process ends without flushing
+    (see :mod:`chirpflow.shutdown`): the recovery snapshot keeps the rest.
+    """
+    with SHUTDOWN.handling(), SHUTDOWN.draining(stop):
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-        signal.signal(signal.SIGTERM, previous_term)
 
 
 def run_dataflow(

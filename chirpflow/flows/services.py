@@ -2,18 +2,21 @@
 
 With ``DATABASE_URL`` unset, an embedded PostgreSQL is started with its data
 under ``$CHIRPFLOW_HOME/postgres`` (default ``.chirpflow/``); a later command
-finds the same one. It is stopped again by whoever started it.
+finds the same one. It is stopped again by whoever started it, also when a stop signal
+ends the process at its deadline.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.settings import Environment
+from chirpflow.shutdown import SHUTDOWN
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +33,31 @@ def database(env: Environment, *, apply_migrations: bool = True) -> Iterator[str
     server = EmbeddedPostgres(env.home / "postgres")
     already_running = server.is_running()
     url = server.start()
+    stop_once = _Once(server.stop if not already_running else _nothing)
     try:
-        if apply_migrations:
-            migrate(url)
-        yield url
+        with SHUTDOWN.cleanup(stop_once):
+            if apply_migrations:
+                migrate(url)
+            yield url
     finally:
-        if not already_running:
-            server.stop()
+        stop_once()
+
+
+def _nothing() -> None:
+    return None
+
+
+class _Once:
+    """``fn`` the first time it is called, from whichever thread (a stop deadline or the block)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._fn = fn
+        self._lock = threading.Lock()
+        self._done = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            self._fn()

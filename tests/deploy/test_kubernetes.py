@@ -151,6 +151,14 @@ def test_a_config_change_rolls_the_pods(overlay: tuple[str, list[dict[str, Any]]
         names = {v["configMap"]["name"] for v in volumes if "configMap" in v}
         assert names == {config["metadata"]["name"]}
     settings = settings_from_dict(tomllib.loads(config["data"]["chirpflow.toml"]))
+    # SIGTERM ends a pod within stop_timeout; Kubernetes waits that long plus a margin
+    stop_s = settings.pipeline.stop_timeout.total_seconds()
+    for w in (d for d in docs if d["kind"] in WORKLOADS):
+        assert (
+            stop_s + 10
+            <= w["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+            <= stop_s + 60
+        )
     assert settings.sources, "ingest needs sources to write the topic the dataflow reads"
     assert settings.ingest.topic == "tweets.raw"
     sts = _one(docs, "StatefulSet", "chirpflow")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
-import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+from tenacity import RetryCallState
 
 from chirpflow import metrics
 from chirpflow.connectors.notify.outbox import insert_rows
@@ -33,6 +32,7 @@ from chirpflow.model import (
     Tweet,
     split_origin,
 )
+from chirpflow.retry import retrying, scaled_jitter
 
 log = logging.getLogger(__name__)
 
@@ -433,24 +433,29 @@ class PostgresWriter:
         return rows.count()
 
     def _retrying(self, slot: int, rows: Rows, tables: tuple[str, ...]) -> None:
-        started = time.monotonic()
-        attempt = 0
-        while True:
+        def attempt() -> None:
             try:
                 self._write_rows(slot, rows, tables)
-                return
-            except psycopg.OperationalError as err:
+            except psycopg.OperationalError:
                 metrics.SINK_ERRORS.labels("postgres").inc()
                 self._drop_connection(slot)
-                attempt += 1
                 self.retries += 1
-                waited = time.monotonic() - started
-                if waited > self.max_outage_s:
-                    raise
-                delay = min(self.max_backoff_s, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
-                reason = str(err).strip()
-                log.warning("postgres write failed (%s); retry %d in %.1fs", reason, attempt, delay)
-                time.sleep(delay)
+                raise
+
+        def note(state: RetryCallState) -> None:
+            err = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            reason = str(err).strip()
+            n = state.attempt_number
+            log.warning("postgres write failed (%s); retry %d in %.1fs", reason, n, delay)
+
+        retrying(
+            attempt,
+            on=psycopg.OperationalError,
+            wait=scaled_jitter(0.2, self.max_backoff_s),
+            max_delay_s=self.max_outage_s,
+            before_sleep=note,
+        )
 
     def _write_rows(self, slot: int, rows: Rows, tables: tuple[str, ...]) -> None:
         conn = self._connect(slot)

@@ -25,6 +25,7 @@ from chirpflow.connectors.sources.feed import Feed
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
 from chirpflow.rate_limits import RateLimiter
+from chirpflow.retry import Schedule, doubling, pause
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +112,13 @@ class PollingReader:
     # -- the polling thread -----------------------------------------------------
     def _sleep_until(self, when: datetime) -> bool:
         """False when asked to stop meanwhile."""
-        delay = (when - datetime.now(UTC)).total_seconds()
-        return not self._feed.stopping.wait(max(0.0, delay))
+        return pause((when - datetime.now(UTC)).total_seconds(), self._feed.stopping)
 
     def _poll_forever(self) -> None:
         self._run(self._resume_from)
 
     def _run(self, since_id: str | None) -> None:
-        backoff = self.backoff_s
+        backoff = Schedule(doubling(self.backoff_s, BACKOFF_MAX_S))
         collected: list[dict[str, Any]] = []
         cursor: str | None = None
         pages = 0
@@ -135,17 +135,16 @@ class PollingReader:
                     next_poll = err.retry_at or datetime.now(UTC) + timedelta(seconds=60)
                     log.warning("%s: %s; waiting until %s", self._stream, err, next_poll)
                 else:
-                    next_poll = datetime.now(UTC) + timedelta(seconds=backoff)
-                    log.warning("%s: %s; retrying in %.0fs", self._stream, err, backoff)
-                    backoff = min(BACKOFF_MAX_S, backoff * 2)
+                    delay = backoff.next()
+                    next_poll = datetime.now(UTC) + timedelta(seconds=delay)
+                    log.warning("%s: %s; retrying in %.0fs", self._stream, err, delay)
                 continue
             except Exception as err:  # a bug must not kill polling silently
                 log.exception("%s: unexpected error", self._stream)
-                next_poll = datetime.now(UTC) + timedelta(seconds=backoff)
-                backoff = min(BACKOFF_MAX_S, backoff * 2)
+                next_poll = datetime.now(UTC) + timedelta(seconds=backoff.next())
                 del err
                 continue
-            backoff = self.backoff_s
+            backoff.reset()
             limit = self.max_pages if since_id is not None else self.backfill_pages
             if not done and pages >= limit:
                 if since_id is not None:

@@ -28,6 +28,7 @@ from chirpflow.connectors.providers.x_api import BASE_URL, TWEET_FIELDS, USER_FI
 from chirpflow.connectors.sources.feed import Feed
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
+from chirpflow.retry import Schedule, doubling, pause, stepping
 
 log = logging.getLogger(__name__)
 READ_POLL = timedelta(milliseconds=100)
@@ -133,7 +134,9 @@ class XStreamReader:
     # -- the connection thread ------------------------------------------------------
     def _run(self) -> None:
         b = self.backoff
-        network_tries, http_delay, rate_delay = 0, b.http_start_s, b.rate_start_s
+        network = Schedule(stepping(b.network_step_s, b.network_max_s))
+        http = Schedule(doubling(b.http_start_s, b.http_max_s))
+        rate = Schedule(doubling(b.rate_start_s))
         try:
             added, deleted = sync_rules(self._http, self.rules)
             log.info("%s: rules synced (+%s -%s)", self._stream, added, deleted)
@@ -146,21 +149,17 @@ class XStreamReader:
             )
         while not self._feed.stopping.is_set():
             try:
-                delivered = self._connect()
-                network_tries = 0 if delivered else network_tries
+                if self._connect():
+                    network.reset()
                 delay = 0.0
             except StreamFatal as err:
                 self._fail(str(err))
                 return
             except httpx.HTTPStatusError as err:
-                if err.response.status_code == 429:
-                    delay, rate_delay = rate_delay, rate_delay * 2
-                else:
-                    delay, http_delay = http_delay, min(b.http_max_s, http_delay * 2)
+                delay = (rate if err.response.status_code == 429 else http).next()
                 log.warning("%s: %s; reconnecting in %.2fs", self._stream, err, delay)
             except (httpx.TransportError, httpx.StreamError) as err:
-                network_tries += 1
-                delay = min(b.network_max_s, b.network_step_s * network_tries)
+                delay = network.next()
                 log.warning(
                     "%s: connection lost (%s); reconnecting in %.2fs",
                     self._stream,
@@ -168,8 +167,9 @@ class XStreamReader:
                     delay,
                 )
             else:
-                http_delay, rate_delay = b.http_start_s, b.rate_start_s
-            self._feed.stopping.wait(delay)
+                http.reset()
+                rate.reset()
+            pause(delay, self._feed.stopping)
 
     def _connect(self) -> bool:
         """One connection, read until it ends; True if any tweet came through."""

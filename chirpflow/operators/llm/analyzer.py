@@ -30,6 +30,7 @@ from chirpflow.operators.llm.pricing import Prices
 from chirpflow.operators.llm.prompt import PROMPT_VERSION, RESPONSE_FORMAT, messages
 from chirpflow.operators.llm.validate import Entry, Unusable, parse
 from chirpflow.rate_limits import RateLimiter
+from chirpflow.retry import pause_async
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,10 @@ class LLMAnalyzer:
                     decision.reason,
                     decision.delay_s,
                 )
-            await asyncio.sleep(decision.delay_s)
+            if not await pause_async(decision.delay_s):
+                await (
+                    asyncio.Event().wait()
+                )  # stopping: the chunk stays unfinished, in the snapshot
 
     def _count(self, call: _Call) -> None:
         metrics.LLM_REQUESTS.labels(call.model, "ok").inc()

@@ -1,7 +1,8 @@
 """How to react to a failed call: retry after a delay, wait behind an open circuit, or give up.
 
 - 429 ``rate_limit_exceeded``, 5xx, timeouts, connection errors: exponential
-  backoff with full jitter, never sooner than ``retry-after(-ms)`` says.
+  backoff with full jitter, never sooner than ``retry-after(-ms)`` says
+  (the schedules of :mod:`chirpflow.retry`, shared by every connector).
 - 429 ``insufficient_quota``, 401, 402: the circuit opens; work waits and is
   probed again every ``circuit_probe_s``, never dropped.
 - other 4xx: give up on this request (the tweets become dead letters).
@@ -9,10 +10,13 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from chirpflow.retry import Schedule, full_jitter, retry_after_s
+
+__all__ = ["Action", "Decision", "RetryPolicy", "retry_after_s"]
 
 
 class Action(StrEnum):
@@ -28,20 +32,6 @@ class Decision:
     reason: str
 
 
-def retry_after_s(headers: Any) -> float | None:
-    """``retry-after-ms`` or ``retry-after`` (seconds) from response headers."""
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                continue
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     base_s: float = 1.0
@@ -49,8 +39,8 @@ class RetryPolicy:
     circuit_probe_s: float = 30.0
 
     def backoff(self, attempt: int, floor: float | None = None) -> float:
-        delay = random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
-        return max(delay, floor or 0.0)
+        """The wait after failure number ``attempt + 1`` (0 = the first)."""
+        return Schedule(full_jitter(self.base_s, self.cap_s)).delay(attempt + 1, floor)
 
     def decide(
         self, status: int | None, code: str | None, headers: Any, attempt: int, message: str
