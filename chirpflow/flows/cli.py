@@ -99,6 +99,8 @@ def _needs(
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    if value.strip() == "0":  # no wait at all needs no unit
+        return 0.0
     try:
         return parse_duration(value).total_seconds()
     except ValueError as err:
