@@ -17,6 +17,7 @@ import orjson
 
 from chirpflow.connectors.kafka.offsets import parse_offsets
 from chirpflow.errors import ChirpflowError
+from chirpflow.flows.alerts_cli import alerts
 from chirpflow.logs import redact, secret_values, setup_logging
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import Environment, Settings, load_settings
@@ -587,6 +588,8 @@ def db_url() -> None:
     with database(Environment.from_env()) as url:
         click.echo(redact_url(url))
 
+
+main.add_command(alerts)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
