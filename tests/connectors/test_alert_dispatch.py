@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from chirpflow.connectors.embedded.ports import free_ports
+from chirpflow.connectors.notify.channel import Channel
 from chirpflow.connectors.notify.discord import DiscordChannel
 from chirpflow.connectors.notify.dispatcher import Dispatcher
 from chirpflow.connectors.notify.outbox import Outbox
@@ -59,7 +60,7 @@ def test_a_rate_limited_channel_never_delays_another(pg_url: str) -> None:
         discord_server.running(dc_fake) as (dc, hook),
         telegram_server.running(tg_fake) as (tg, base),
     ):
-        channels = {
+        channels: dict[str, Channel] = {
             "ops": DiscordChannel("ops", hook),
             "oncall": TelegramChannel("oncall", tg.token, "42", base_url=base),
         }
