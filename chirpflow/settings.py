@@ -211,6 +211,8 @@ class ChannelSettings(_Section):
     base_url: str = "https://api.telegram.org"
     # an alert whose HTTP call a crash interrupted: "resend" (may duplicate) or "skip" (may lose)
     on_interrupted: Literal["resend", "skip"] = "resend"
+    # Telegram: the least time between two messages (default 1s, its per-chat limit)
+    min_interval: Duration = timedelta(seconds=1)
 
 
 class AlertSettings(_Section):

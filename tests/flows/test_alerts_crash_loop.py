@@ -48,6 +48,7 @@ type = "telegram"
 chat_id = "42"
 base_url = "{base}"
 max_per_minute = 1000
+min_interval = 0.25
 """
 
 _URL = re.compile(r"https://x\.com/\S+?/status/\d+")
@@ -82,7 +83,7 @@ def test_kill_9_loop_loses_and_doubles_no_alert(tmp_path: Path, pg_url: str) -> 
     rng.shuffle(lines)
     source = write_jsonl(tmp_path / "in.jsonl", lines)
     dc_fake = discord_server.FakeDiscord(limit=4, per_s=1.0)
-    tg_fake = telegram_server.FakeTelegram(per_chat_interval_s=0.3)
+    tg_fake = telegram_server.FakeTelegram(per_chat_interval_s=0.25)
     with (
         discord_server.running(dc_fake) as (dc, hook),
         telegram_server.running(tg_fake) as (tg, base),

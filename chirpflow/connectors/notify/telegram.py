@@ -3,6 +3,8 @@
 - MarkdownV2: outside entities each of ``_*[]()~`>#+-=|{}.!`` and ``\\`` is
   escaped; inside a link URL only ``)`` and ``\\``.
 - Messages longer than 4096 characters are split.
+- Messages are at least ``min_interval`` apart (Telegram allows about one
+  per second per chat).
 - 429: ``parameters.retry_after`` is remembered (``ready_in``) and, for the
   first message of a notification, raised as ``RateLimited`` (nothing was
   sent). 400 "can't parse entities": resent as plain text.
@@ -90,8 +92,10 @@ class TelegramChannel:
         parse_mode: str = "MarkdownV2",
         on_migrate: Callable[[str, str], None] | None = None,
         timeout: float = 10.0,
+        min_interval: float = 0.0,
     ) -> None:
         self.name = name
+        self.min_interval = min_interval  # paced so that Telegram rarely answers 429
         self.chat_id = chat_id
         self.parse_mode = parse_mode
         self._url = f"{base_url.rstrip('/')}/bot{token}/sendMessage"
@@ -139,6 +143,8 @@ class TelegramChannel:
             except ValueError:
                 raise Transient(f"telegram {r.status_code}: not JSON") from None
             if data.get("ok"):
+                paced = time.monotonic() + self.min_interval
+                self._not_before = max(self._not_before, paced)
                 return str(data["result"].get("message_id", ""))
             code = data.get("error_code", r.status_code)
             description = str(data.get("description", ""))
