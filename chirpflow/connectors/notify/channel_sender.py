@@ -19,6 +19,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import psycopg
+
 from chirpflow import metrics
 from chirpflow.connectors.notify.channel import (
     Channel,
@@ -90,7 +92,7 @@ class ChannelSender:
 
     def take(self) -> bool:
         """Hold the channel's lock (once held, rows left ``sending`` are recovered)."""
-        if self.lock.held:
+        if self.lock.held and self.lock.check():
             return True
         if not self.lock.acquire():
             if not self._waiting_logged:
@@ -250,9 +252,12 @@ class ChannelSender:
                             break
                         continue
                     result = self.send_due(stop)
+                except psycopg.Error as err:  # the database is away: wait, the rows are safe
+                    log.warning("alerts channel %s: database unavailable: %s", self.name, err)
+                    self.lock.check()
+                    result = Pass.IDLE
                 except Exception:  # keep alerting alive; the rows stay in the outbox
                     log.exception("alerts channel %s: dispatch failed", self.name)
-                    self.lock.check()
                     result = Pass.IDLE
                 if stop.stopping and result is not Pass.MORE:
                     break
