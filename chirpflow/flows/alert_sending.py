@@ -7,7 +7,7 @@ import os
 from chirpflow.connectors.notify.dispatcher import Dispatcher
 from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.flows.build import make_channels
-from chirpflow.settings import AlertSettings
+from chirpflow.settings import AlertSettings, Settings
 
 
 def dispatcher_for(cfg: AlertSettings, url: str) -> Dispatcher:
@@ -25,10 +25,10 @@ def dispatcher_for(cfg: AlertSettings, url: str) -> Dispatcher:
     )
 
 
-def start_alerts(cfg: AlertSettings, url: str) -> Dispatcher | None:
+def start_alerts(settings: Settings, url: str) -> Dispatcher | None:
     """One sender thread per channel; None when no channel is configured."""
-    if not cfg.channels:
+    if not settings.alerts.channels:
         return None
-    dispatcher = dispatcher_for(cfg, url)
+    dispatcher = dispatcher_for(settings.alerts, url)
     dispatcher.start()
     return dispatcher

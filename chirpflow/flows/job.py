@@ -16,7 +16,7 @@ from chirpflow.connectors.redis.dedup import RedisDedup
 from chirpflow.connectors.sources.job_reader import JobReader
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
-from chirpflow.flows.alert_sending import start_alerts
+from chirpflow.flows.alert_sending import start_alerts as _start_alerts
 from chirpflow.flows.analysis import WriterFactory, build_analysis_flow
 from chirpflow.flows.build import (
     SourceHooks,
@@ -127,7 +127,7 @@ def run_job(
             on_read=on_read,
         )
         rec = recovery_config(env.home / "recovery", reset=reset_recovery) if recovery else None
-        alerts = start_alerts(settings.alerts, url) if url is not None else None
+        alerts = _start_alerts(settings, url) if url is not None else None
         printer = SummaryPrinter(summary) if live else None
         if printer:
             printer.start()
