@@ -17,7 +17,6 @@ import orjson
 
 from chirpflow.connectors.kafka.offsets import parse_offsets
 from chirpflow.errors import ChirpflowError
-from chirpflow.flows.alerts_cli import alerts
 from chirpflow.logs import redact, secret_values, setup_logging
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import Environment, Settings, load_settings
@@ -589,7 +588,13 @@ def db_url() -> None:
         click.echo(redact_url(url))
 
 
-main.add_command(alerts)
+def _add_alerts_commands() -> None:
+    from chirpflow.flows.alerts_cli import alerts
+
+    main.add_command(alerts)
+
+
+_add_alerts_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
