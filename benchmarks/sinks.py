@@ -91,7 +91,7 @@ def notify(n: int, url: str | None) -> dict[str, Any]:
         while len(fake.messages) < count:
             dispatcher.run_once()
         elapsed = time.perf_counter() - t0
-    outbox.close()
+    dispatcher.close()
     limit = fake.limit / fake.per_s
     rate = (count - 1) / elapsed if elapsed else 0.0
     return {

@@ -211,11 +211,16 @@ class ChannelSettings(_Section):
     chat_id: str | None = None
     parse_mode: Literal["MarkdownV2", "HTML"] = "MarkdownV2"
     base_url: str = "https://api.telegram.org"
+    # an alert whose HTTP call a crash interrupted: "resend" (may duplicate) or "skip" (may lose)
+    on_interrupted: Literal["resend", "skip"] = "resend"
+    # Telegram: the least time between two messages (default 1s, its per-chat limit)
+    min_interval: Duration = timedelta(seconds=1)
 
 
 class AlertSettings(_Section):
     rules: list[AlertRuleSettings] = Field(default_factory=list)
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    stop_timeout: Duration = timedelta(seconds=10)  # at stop: send what is due for this long
 
     @model_validator(mode="after")
     def _channels_exist(self) -> AlertSettings:

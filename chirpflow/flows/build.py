@@ -363,5 +363,6 @@ def make_channels(cfg: AlertSettings, env: Mapping[str, str], outbox: Outbox) ->
                 base_url=ch.base_url,
                 parse_mode=ch.parse_mode,
                 on_migrate=outbox.set_chat_id,
+                min_interval=ch.min_interval.total_seconds(),
             )
     return channels

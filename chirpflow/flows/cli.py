@@ -771,5 +771,13 @@ def db_url() -> None:
         click.echo(redact_url(url))
 
 
+def _add_alerts_commands() -> None:
+    from chirpflow.flows.alerts_cli import alerts
+
+    main.add_command(alerts)
+
+
+_add_alerts_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 
 from chirpflow import metrics
 from chirpflow.connectors.bytewax_sink import BatchWriter
 from chirpflow.connectors.kafka.outcome_writer import KafkaOutcomeWriter
 from chirpflow.connectors.kafka.producer import SafeProducer
-from chirpflow.connectors.notify.dispatcher import Dispatcher
-from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.connectors.postgres.jobs import JobStore
 from chirpflow.connectors.postgres.writer import PostgresWriter
 from chirpflow.connectors.redis.dedup import RedisDedup
 from chirpflow.connectors.sources.job_reader import JobReader
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
+from chirpflow.flows.alert_sending import start_alerts as _start_alerts
 from chirpflow.flows.analysis import WriterFactory, build_analysis_flow
 from chirpflow.flows.build import (
     SourceHooks,
     configured_readers,
     job_provider,
-    make_channels,
     make_chunk_analyzer,
     make_rules,
 )
@@ -162,41 +159,9 @@ def run_job(
             if ops:
                 ops.stop()
             if alerts:
-                alerts.stop()
+                # never past the job's own stop bound
+                alerts.stop(SHUTDOWN.remaining(settings.alerts.stop_timeout.total_seconds()))
     return summary
-
-
-class _AlertLoop:
-    """The dispatcher on a background thread; ``stop()`` sends what is due, then ends."""
-
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=dispatcher.run_forever, args=(self._stop,), name="alerts", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=SHUTDOWN.remaining(30))  # never past the stop bound
-        try:
-            self.dispatcher.run_once()
-        except Exception:
-            log.exception("final notification dispatch failed (rows stay pending)")
-        for channel in self.dispatcher.channels.values():
-            channel.close()
-        self.dispatcher.outbox.close()
-
-
-def _start_alerts(settings: Settings, url: str) -> _AlertLoop | None:
-    cfg = settings.alerts
-    if not cfg.channels:
-        return None
-    outbox = Outbox(url)
-    channels = make_channels(cfg, os.environ, outbox)
-    caps = {name: ch.max_per_minute for name, ch in cfg.channels.items()}
-    return _AlertLoop(Dispatcher(outbox, channels, caps))
 
 
 class _no_database:

@@ -42,6 +42,9 @@ def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
             f"API {provider}",
             f"{u['requests']:,} requests  {u['tweets']:,} tweets  ${u['cost_usd']:.4f}",
         )
+    for channel, counts in (data.get("alerts") or {}).items():
+        shown = "  ".join(f"{k} {v:,}" for k, v in counts.items() if v)
+        table.add_row(f"alerts {channel}", shown or "-")
     table.add_row("total $ per 1,000 tweets", f"${data.get('total_cost_per_1k_tweets_usd', 0):.4f}")
     console.print(table)
 

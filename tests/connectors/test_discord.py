@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from chirpflow.connectors.notify.channel import ChannelGone
+from chirpflow.connectors.notify.channel import ChannelGone, RateLimited
 from chirpflow.connectors.notify.discord import DiscordChannel, messages_for
 from chirpflow.model import (
     Chunk,
@@ -63,14 +65,42 @@ def test_many_fields_and_long_values_are_cut_to_limits() -> None:
     assert 400 not in fake.statuses
 
 
+def test_a_rate_limit_raises_instead_of_sleeping_and_says_when_to_retry() -> None:
+    with running(FakeDiscord(limit=1, per_s=5.0)) as (fake, url):
+        channel = DiscordChannel("d", url)
+        channel.send(_n("first"))
+        started = time.monotonic()
+        with pytest.raises(RateLimited) as err:  # the bucket is empty: no request made
+            channel.send(_n("second"))
+        assert time.monotonic() - started < 1.0  # it did not sleep out the 5 s
+        assert 3.0 < (err.value.retry_after or 0) <= 5.0 and channel.ready_in() > 3.0
+        restarted = DiscordChannel("d", url)  # a new process does not know the bucket
+        with pytest.raises(RateLimited):  # so it learns it from a real 429
+            restarted.send(_n("third"))
+        assert restarted.ready_in() > 3.0
+    assert fake.statuses == [200, 429] and len(fake.messages) == 1
+
+
 def test_rate_limits_are_honoured_without_losing_messages() -> None:
     with running(FakeDiscord(limit=2, per_s=0.5)) as (fake, url):
         channel = DiscordChannel("d", url)
         for i in range(6):
-            channel.send(_n(f"message {i}"))
+            _send_when_ready(channel, _n(f"message {i}"))
     assert [m["embeds"][0]["description"] for m in fake.messages] == [
         f"message {i}" for i in range(6)
     ]
+
+
+def _send_when_ready(channel: DiscordChannel, n: Notification) -> str:
+    """What the dispatcher does: wait for ``ready_in`` (before claiming), then send."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(channel.ready_in())
+        try:
+            return channel.send(n)
+        except RateLimited:
+            continue
+    raise AssertionError("still rate limited after 10 s")
 
 
 def test_deleted_webhook_is_reported_as_gone() -> None:

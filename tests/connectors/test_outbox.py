@@ -14,6 +14,7 @@ from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.logs import add_secret_vars
 from chirpflow.model import Notification
 from tests.fakes.discord_server import FakeDiscord, running
+from tests.flows.helpers import scalar
 
 
 def _n(i: int, channel: str = "ops") -> Notification:
@@ -63,21 +64,55 @@ def test_kill_between_insert_and_send_sends_at_restart(pg_url: str) -> None:
     ]
 
 
-def test_kill_between_send_and_mark_never_sends_twice(pg_url: str) -> None:
+def _die_mid_call(outbox: Outbox, url: str) -> None:
+    """A sender claims alert 1, the channel delivers it, the process dies before mark_sent."""
+    assert outbox.claim(_n(1).id)
+    DiscordChannel("ops", url).send(_n(1))
+
+
+def test_a_row_interrupted_mid_call_is_resent_by_default_and_counted(pg_url: str) -> None:
     migrate(pg_url)
     outbox = Outbox(pg_url)
     outbox.add([_n(1), _n(2)])
     with running() as (fake, url):
-        channel = DiscordChannel("ops", url)
-        assert outbox.claim(_n(1).id)
-        channel.send(_n(1))  # delivered ... and the process dies before mark_sent
+        _die_mid_call(outbox, url)
         restarted = Outbox(pg_url)
         d = Dispatcher(restarted, {"ops": DiscordChannel("ops", url)}, {"ops": 30})
-        assert d.uncertain == 1
-        d.run_once()
+        assert d.run_once() == 2
+        d.close()
     titles = [m["embeds"][0]["title"] for m in fake.messages]
-    assert titles.count("alert 1") == 1 and titles.count("alert 2") == 1
-    assert _statuses(restarted) == {_n(1).id: "uncertain", _n(2).id: "sent"}
+    # resend: nothing is lost; the one copy too many is the interrupted row, counted
+    assert titles.count("alert 1") == 2 and titles.count("alert 2") == 1
+    assert _statuses(Outbox(pg_url)) == {_n(1).id: "sent", _n(2).id: "sent"}
+    assert scalar(pg_url, "SELECT sum(interrupted) FROM notifications") == 1
+
+
+def test_skip_policy_never_resends_an_interrupted_row_until_asked(pg_url: str) -> None:
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    outbox.add([_n(1), _n(2)])
+    with running() as (fake, url):
+        _die_mid_call(outbox, url)
+        channels = {"ops": DiscordChannel("ops", url)}
+        d = Dispatcher(Outbox(pg_url), channels, {"ops": 30}, {"ops": "skip"})
+        d.run_once()
+        titles = [m["embeds"][0]["title"] for m in fake.messages]
+        assert titles.count("alert 1") == 1 and titles.count("alert 2") == 1
+        assert _statuses(outbox) == {_n(1).id: "uncertain", _n(2).id: "sent"}
+        assert outbox.resend("ops") == 1  # `chirpflow alerts resend --channel ops`
+        assert d.run_once() == 1
+        d.close()
+    assert _statuses(outbox) == {_n(1).id: "sent", _n(2).id: "sent"}
+
+
+def test_sent_rows_keep_the_discord_message_id(pg_url: str) -> None:
+    migrate(pg_url)
+    outbox = Outbox(pg_url)
+    outbox.add([_n(1)])
+    with running() as (fake, url):
+        Dispatcher(outbox, {"ops": DiscordChannel("ops", url)}, {"ops": 30}).run_once()
+    remote = scalar(pg_url, "SELECT remote_id FROM notifications")
+    assert remote and remote.isdigit() and len(fake.messages) == 1
 
 
 def test_overflow_folds_into_one_message_instead_of_dropping(pg_url: str) -> None:

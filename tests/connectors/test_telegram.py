@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from chirpflow.connectors.notify.channel import ChannelGone
+from chirpflow.connectors.notify.channel import ChannelGone, RateLimited
 from chirpflow.connectors.notify.telegram import TelegramChannel, escape, split
 from chirpflow.model import (
     Chunk,
@@ -62,12 +64,18 @@ def test_long_text_is_split_under_4096_without_breaking_escapes() -> None:
     assert "".join(fake.visible).replace("\n", "").count("a.b") == 3000
 
 
-def test_flood_wait_is_honoured() -> None:
+def test_flood_wait_raises_instead_of_sleeping_and_is_remembered() -> None:
     with running(FakeTelegram(per_chat_interval_s=1.0)) as (fake, base):
         channel = TelegramChannel("t", "123:ABC", "42", base_url=base)
         channel.send(_n("one"))
-        channel.send(_n("two"))
-    assert fake.errors == [429] and len(fake.messages) == 2
+        started = time.monotonic()
+        with pytest.raises(RateLimited) as err:
+            channel.send(_n("two"))
+        assert time.monotonic() - started < 0.5  # raised, did not sleep
+        assert err.value.retry_after == 1.0 and channel.ready_in() > 0.5
+        with pytest.raises(RateLimited):  # no second request while the wait runs
+            channel.send(_n("two"))
+    assert fake.errors == [429] and len(fake.messages) == 1
 
 
 def test_unparseable_markdown_is_resent_as_plain_text() -> None:

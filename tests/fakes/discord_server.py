@@ -32,11 +32,13 @@ class FakeDiscord:
     limit: int = 5
     per_s: float = 2.0
     deleted: bool = False
+    every_nth_429: int = 0  # also refuse every Nth request (a bucket shared with others)
     messages: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) users can click
     _stamps: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _requests: int = 0
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: Any
@@ -55,6 +57,10 @@ class FakeDiscord:
             return 404, {"message": "Unknown Webhook", "code": 10015}, {}
         now = time.monotonic()
         with self._lock:
+            self._requests += 1
+            if self.every_nth_429 and self._requests % self.every_nth_429 == 0:
+                body_429 = {"message": "You are being rate limited.", "retry_after": 0.3}
+                return 429, {**body_429, "global": False}, {"retry-after": "1"}
             while self._stamps and now - self._stamps[0] >= self.per_s:
                 self._stamps.popleft()
             if len(self._stamps) >= self.limit:

@@ -81,6 +81,7 @@ def _find_unescaped(text: str, ch: str, start: int) -> int:
 class FakeTelegram:
     token: str = "123:ABC"
     per_chat_interval_s: float = 1.0
+    every_nth_429: int = 0  # also flood-wait every Nth message (limits shared with others)
     blocked: set[str] = field(default_factory=set)
     migrations: dict[str, str] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)  # accepted requests
@@ -90,6 +91,7 @@ class FakeTelegram:
     _last: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_id: int = 1
+    _requests: int = 0
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: Any
@@ -148,6 +150,9 @@ class FakeTelegram:
             return self._error(400, "Bad Request: message is too long")
         now = time.monotonic()
         with self._lock:
+            self._requests += 1
+            if self.every_nth_429 and self._requests % self.every_nth_429 == 0:
+                return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
             last = self._last.get(chat)
             if last is not None and now - last < self.per_chat_interval_s:
                 wait = self.per_chat_interval_s - (now - last)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 import pytest
 
+from chirpflow.connectors.embedded.ports import free_ports
 from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
 from tests.factories import payload
@@ -52,3 +55,32 @@ def test_alerts_are_sent_once_even_when_the_input_is_replayed(
     assert len(tg.messages) == 2 and tg.errors == []  # digests of the two chunks
     assert any("SCAM *_[]()~`>#+-=|{}.! <b>x</b>" in v for v in tg.visible)  # escaped right
     assert scalar(pg_url, "SELECT count(*) FROM notifications WHERE status = 'sent'") == 8
+
+
+def test_an_unreachable_webhook_is_logged_and_its_alerts_wait(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [payload(i, text=f"this is a SCAM #{i}") for i in range(20)]
+    path = write_jsonl(tmp_path / "in.jsonl", lines)
+    (port,) = free_ports(1)
+    monkeypatch.setenv("DISCORD_WEBHOOK_URL", f"http://127.0.0.1:{port}/api/webhooks/1/x")
+    cfg = settings_from_dict(
+        {
+            **CONFIG,
+            "alerts": {
+                "rules": [{"name": "risky", "channels": ["ops"], "risk_at_least": 40}],
+                "channels": {"ops": {"type": "discord", "max_per_minute": 100}},
+                "stop_timeout": "1s",
+            },
+        }
+    )
+    caplog.set_level(logging.WARNING)
+    started = time.monotonic()
+    run_job(cfg, env_for(tmp_path, pg_url), source_spec=f"jsonl:{path}", live=False)
+    assert time.monotonic() - started < 30
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any(
+        "alerts channel ops: delivery failing (discord: ConnectError)" in w for w in warnings
+    )
+    assert any("alerts channel ops: 20 alert(s) still pending at stop" in w for w in warnings)
+    assert scalar(pg_url, "SELECT count(*) FROM notifications WHERE status = 'pending'") == 20

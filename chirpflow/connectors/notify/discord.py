@@ -5,7 +5,9 @@ value 1024), footer 2048, 10 embeds and 6000 embed characters per message.
 A long text is split over several embeds and, when needed, several messages.
 ``allowed_mentions: {"parse": []}`` means tweet text can never ping
 @everyone, roles or users. 429 ``retry_after`` and ``X-RateLimit-*`` headers
-are honoured; 404 (unknown webhook) disables the channel.
+are honoured without sleeping before the first request (``ready_in``);
+``?wait=true`` returns the message id, stored as the row's remote id;
+404 (unknown webhook) disables the channel.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from chirpflow.connectors.notify.channel import ChannelGone, Rejected, Transient
+from chirpflow.connectors.notify.channel import ChannelGone, RateLimited, Rejected, Transient
 from chirpflow.connectors.notify.discord_text import escaped
 from chirpflow.model import Notification
 
@@ -101,17 +103,28 @@ class DiscordChannel:
         self.name = name
         self._url = webhook_url
         self._http = httpx.Client(timeout=timeout)
-        self._not_before = 0.0  # from X-RateLimit-Remaining: 0 / Reset-After
+        self._not_before = 0.0  # from X-RateLimit-Remaining: 0 / Reset-After, or a 429
+
+    def ready_in(self) -> float:
+        return max(0.0, self._not_before - time.monotonic())
 
     def send(self, n: Notification) -> str:
-        ids = [self._post(body) for body in messages_for(n)]
+        """Post every message of ``n``; the message ids (``?wait=true``), comma-separated.
+
+        The first request is made at once or not at all (``RateLimited``): the
+        caller waits for ``ready_in()``. Later parts of a long notification wait
+        for the bucket here, since the earlier parts are already delivered.
+        """
+        ids = [self._post(body, first=i == 0) for i, body in enumerate(messages_for(n))]
         return ",".join(ids)
 
-    def _post(self, body: dict[str, Any]) -> str:
+    def _post(self, body: dict[str, Any], first: bool) -> str:
         for _ in range(MAX_RETRIES):
-            wait = self._not_before - time.monotonic()
+            wait = self.ready_in()
             if wait > 0:
-                time.sleep(wait)
+                if first:
+                    raise RateLimited("discord: rate limit bucket empty", wait)
+                time.sleep(wait)  # the row is already partly delivered
             try:
                 r = self._http.post(self._url, params={"wait": "true"}, json=body)
             except httpx.HTTPError as err:
@@ -121,7 +134,9 @@ class DiscordChannel:
                 return str(r.json().get("id", "")) if r.status_code == 200 else ""
             if r.status_code == 429:
                 retry = _retry_after(r)
-                time.sleep(retry)
+                self._not_before = max(self._not_before, time.monotonic() + retry)
+                if first:
+                    raise RateLimited(f"discord 429 (retry after {retry:.2f}s)", retry)
                 continue
             if r.status_code == 404:
                 raise ChannelGone(f"discord webhook unknown (404): {r.text[:200]}")

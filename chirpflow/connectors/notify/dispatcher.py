@@ -1,17 +1,21 @@
-"""Send pending notifications, at most ``max_per_minute`` per channel, exactly once.
+"""Send pending notifications: one sender per channel, at most ``max_per_minute`` each.
 
 When a channel's backlog is bigger than what its cap allows this minute, the
 overflow is folded into one summary message instead of being dropped.
+``start()`` runs each channel on its own thread (channels never wait for one
+another); ``stop(timeout)`` lets each finish its HTTP call in flight and send
+what is due until the timeout, leaving every other row ``pending``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 
-from chirpflow import metrics
-from chirpflow.connectors.notify.channel import Channel, ChannelGone, Rejected, Transient
+from chirpflow.connectors.notify.channel import Channel
+from chirpflow.connectors.notify.channel_sender import ChannelSender, StopSignal
 from chirpflow.connectors.notify.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -23,67 +27,64 @@ class Dispatcher:
         outbox: Outbox,
         channels: Mapping[str, Channel],
         max_per_minute: Mapping[str, int],
+        on_interrupted: Mapping[str, str] | None = None,
+        idle_s: float = 1.0,
     ) -> None:
         self.outbox = outbox
         self.channels = dict(channels)
-        self.caps = dict(max_per_minute)
-        self.uncertain = outbox.recover()
-        if self.uncertain:
-            log.error("%d notifications were interrupted while sending: not resent", self.uncertain)
+        policies = on_interrupted or {}
+        self.senders = {
+            name: ChannelSender(
+                outbox,
+                name,
+                channel,
+                cap=max_per_minute.get(name, 20),
+                on_interrupted=policies.get(name, "resend"),
+                idle_s=idle_s,
+            )
+            for name, channel in self.channels.items()
+        }
+        self._stop = StopSignal()
+        self._threads: list[threading.Thread] = []
 
     def run_once(self) -> int:
-        """Send what may be sent now; returns how many messages went out."""
-        sent = 0
-        disabled = self.outbox.disabled_channels()
-        for name in self.outbox.channels_with_pending():
-            channel = self.channels.get(name)
-            if channel is None or name in disabled:
-                continue
-            sent += self._drain(name, channel)
-        return sent
+        """Send, on this thread, what each channel may send now; returns how many."""
+        before = sum(s.sent for s in self.senders.values())
+        for sender in self.senders.values():
+            if sender.take():
+                sender.send_due()
+        return sum(s.sent for s in self.senders.values()) - before
 
-    def _drain(self, name: str, channel: Channel) -> int:
-        cap = self.caps.get(name, 20)
-        allowance = cap - self.outbox.sent_last_minute(name)
-        if allowance <= 0:
-            return 0
-        backlog = self.outbox.pending(name)
-        if len(backlog) > allowance:
-            keep = max(allowance - 1, 0)
-            folded = backlog[keep:]
-            summary = self.outbox.fold(name, folded)
-            metrics.NOTIFICATIONS.labels(name, "folded").inc(len(folded))
-            backlog = [*backlog[:keep], summary]
-        sent = 0
-        for n in backlog[:allowance]:
-            if not self.outbox.claim(n.id):
-                continue
-            try:
-                remote = channel.send(n)
-            except Transient as err:
-                self.outbox.release(n.id, str(err))
-                metrics.NOTIFICATIONS.labels(name, "retry").inc()
-                break
-            except ChannelGone as err:
-                self.outbox.release(n.id, str(err))
-                self.outbox.disable(name, str(err))
-                metrics.NOTIFICATIONS.labels(name, "channel_disabled").inc()
-                log.error("channel %s disabled: %s (its alerts wait in the outbox)", name, err)
-                break
-            except Rejected as err:
-                self.outbox.mark(n.id, "failed", str(err))
-                metrics.NOTIFICATIONS.labels(name, "failed").inc()
-                log.error("notification %s rejected by %s: %s", n.id, name, err)
-                continue
-            self.outbox.mark_sent(n.id, remote)
-            metrics.NOTIFICATIONS.labels(name, "sent").inc()
-            sent += 1
-        return sent
+    def start(self) -> None:
+        for name, sender in self.senders.items():
+            thread = threading.Thread(
+                target=sender.run, args=(self._stop,), name=f"alerts-{name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
-    def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # keep alerting alive; the rows stay in the outbox
-                log.exception("notification dispatch failed")
-            stop.wait(interval)
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Finish the calls in flight, send what is due within ``timeout`` seconds,
+        leave the rest ``pending``; False if a call was still in flight at the end."""
+        self._stop.request(timeout)
+        end = time.monotonic() + timeout + 1.0  # the last call may start just before
+        for thread in self._threads:
+            thread.join(max(0.0, end - time.monotonic()))
+        stuck = [t.name for t in self._threads if t.is_alive()]
+        if stuck:
+            log.warning(
+                "alerts: %s still in an HTTP call after %.0fs; that alert's fate follows"
+                " the channel's on_interrupted policy at the next start",
+                ", ".join(stuck),
+                timeout,
+            )
+            return False
+        self.close()
+        return True
+
+    def close(self) -> None:
+        for sender in self.senders.values():
+            sender.lock.release()
+        for channel in self.channels.values():
+            channel.close()
+        self.outbox.close()

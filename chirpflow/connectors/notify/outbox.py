@@ -2,11 +2,15 @@
 
 A notification row (deterministic id) is inserted in the same transaction as
 the analysis that raised it; a replay inserts nothing new. The dispatcher
-claims a row by marking it ``sending`` (committed) BEFORE calling the channel
-and marks it ``sent`` after the channel confirms. At start, rows left
-``sending`` by a crash are marked ``uncertain`` and never resent: the channel
-may have delivered them, and these APIs offer no way to ask, so "never twice"
-wins over "retry". Everything still ``pending`` is sent.
+waits for the channel's rate limits first, then claims a row by marking it
+``sending`` (committed) right before the HTTP call and marks it ``sent`` (with
+the remote message id) after the channel confirms: a row is ``sending`` only
+while its HTTP call is under way. A row a crash left ``sending`` was
+interrupted inside that call: the channel may or may not have delivered it,
+and these APIs offer no way to ask. The channel's ``on_interrupted`` policy
+decides: ``resend`` (back to ``pending``: may duplicate) or ``skip``
+(``uncertain``: may lose); either way ``interrupted`` counts it. Everything
+``pending`` is sent.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ def insert_rows(notifications: list[Notification]) -> list[tuple[Any, ...]]:
 
 
 class Outbox:
-    def __init__(self, url: str) -> None:
-        self._pool = open_pool(url, name="outbox", max_size=2)
+    def __init__(self, url: str, max_size: int = 4) -> None:
+        self.url = url
+        self._pool = open_pool(url, name="outbox", max_size=max_size)
 
     def _execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
         with self._pool.connection() as conn:
@@ -61,15 +66,72 @@ class Outbox:
             )
             return cur.rowcount
 
-    def recover(self) -> int:
-        """Rows a crash left ``sending`` become ``uncertain`` (never resent)."""
+    def recover(self, channel: str, policy: str = "resend") -> int:
+        """Rows of ``channel`` a crash left ``sending``: ``resend`` -> ``pending``,
+        ``skip`` -> ``uncertain``; returns how many. Only the channel's one
+        sender (it holds the channel's lock) may call this."""
+        status, why = (
+            ("pending", "interrupted during the HTTP call: resent (may duplicate)")
+            if policy == "resend"
+            else ("uncertain", "interrupted during the HTTP call: delivery unknown, not resent")
+        )
         return int(
             self._execute(
-                "UPDATE notifications SET status = 'uncertain',"
-                " last_error = 'interrupted while sending: delivery unknown, not resent'"
-                " WHERE status = 'sending'"
+                "UPDATE notifications SET status = %s, last_error = %s,"
+                " interrupted = interrupted + 1 WHERE channel = %s AND status = 'sending'",
+                (status, why, channel),
             )
         )
+
+    def count(self, channel: str, status: str = "pending") -> int:
+        rows = self._execute(
+            "SELECT count(*) FROM notifications WHERE channel = %s AND status = %s",
+            (channel, status),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def resend(self, channel: str | None = None) -> int:
+        """``uncertain`` and ``failed`` rows back to ``pending``; re-enables their channels."""
+        rows = self._execute(
+            "UPDATE notifications SET status = 'pending', last_error = NULL"
+            " WHERE status IN ('uncertain', 'failed') AND (%s::text IS NULL OR channel = %s)"
+            " RETURNING channel",
+            (channel, channel),
+        )
+        for name in {r[0] for r in rows} | ({channel} if channel else set()):
+            self.enable(name)
+        return len(rows)
+
+    def enable(self, channel: str) -> None:
+        self._execute(
+            "UPDATE channel_state SET disabled = false, reason = NULL, updated_at = now()"
+            " WHERE channel = %s",
+            (channel,),
+        )
+
+    def rows(
+        self, status: str | None = None, channel: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """The newest rows, optionally of one status and/or channel."""
+        rows = self._execute(
+            "SELECT id, channel, status, attempts, interrupted, remote_id, last_error,"
+            " created_at, sent_at FROM notifications"
+            " WHERE (%s::text IS NULL OR status = %s) AND (%s::text IS NULL OR channel = %s)"
+            " ORDER BY seq DESC LIMIT %s",
+            (status, status, channel, channel, limit),
+        )
+        keys = (
+            "id",
+            "channel",
+            "status",
+            "attempts",
+            "interrupted",
+            "remote_id",
+            "last_error",
+            "created_at",
+            "sent_at",
+        )
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def channels_with_pending(self) -> list[str]:
         rows = self._execute("SELECT DISTINCT channel FROM notifications WHERE status = 'pending'")
@@ -94,8 +156,8 @@ class Outbox:
     def claim(self, nid: str) -> bool:
         """``pending`` -> ``sending``, committed; False if someone else took it."""
         changed = self._execute(
-            "UPDATE notifications SET status = 'sending', attempts = attempts + 1"
-            " WHERE id = %s AND status = 'pending'",
+            "UPDATE notifications SET status = 'sending', attempts = attempts + 1,"
+            " claimed_at = now() WHERE id = %s AND status = 'pending'",
             (nid,),
         )
         return bool(changed == 1)

@@ -3,10 +3,14 @@
 - MarkdownV2: outside entities each of ``_*[]()~`>#+-=|{}.!`` and ``\\`` is
   escaped; inside a link URL only ``)`` and ``\\``.
 - Messages longer than 4096 characters are split.
-- 429: wait ``parameters.retry_after``. 400 "can't parse entities": resent
-  as plain text. ``parameters.migrate_to_chat_id``: the group became a
-  supergroup; the new id is remembered and the message resent. 403 (bot
-  blocked / kicked) or "chat not found": the channel is disabled.
+- Messages are at least ``min_interval`` apart (Telegram allows about one
+  per second per chat).
+- 429: ``parameters.retry_after`` is remembered (``ready_in``) and, for the
+  first message of a notification, raised as ``RateLimited`` (nothing was
+  sent). 400 "can't parse entities": resent as plain text.
+  ``parameters.migrate_to_chat_id``: the group became a supergroup; the new
+  id is remembered and the message resent. 403 (bot blocked / kicked) or
+  "chat not found": the channel is disabled.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from chirpflow.connectors.notify.channel import ChannelGone, Rejected, Transient
+from chirpflow.connectors.notify.channel import ChannelGone, RateLimited, Rejected, Transient
 from chirpflow.model import Notification
 
 LIMIT = 4096
@@ -88,13 +92,19 @@ class TelegramChannel:
         parse_mode: str = "MarkdownV2",
         on_migrate: Callable[[str, str], None] | None = None,
         timeout: float = 10.0,
+        min_interval: float = 0.0,
     ) -> None:
         self.name = name
+        self.min_interval = min_interval  # paced so that Telegram rarely answers 429
         self.chat_id = chat_id
         self.parse_mode = parse_mode
         self._url = f"{base_url.rstrip('/')}/bot{token}/sendMessage"
         self._http = httpx.Client(timeout=timeout)
         self._on_migrate = on_migrate
+        self._not_before = 0.0  # from a 429's retry_after
+
+    def ready_in(self) -> float:
+        return max(0.0, self._not_before - time.monotonic())
 
     def send(self, n: Notification) -> str:
         md, plain = render(n)
@@ -105,10 +115,12 @@ class TelegramChannel:
         plains = split(plain)
         for i, piece in enumerate(formatted):
             fallback = plains[i] if i < len(plains) else piece
-            ids.append(self._post(piece, fallback))
+            ids.append(self._post(piece, fallback, first=i == 0))
         return ",".join(ids)
 
-    def _post(self, text: str, plain: str) -> str:
+    def _post(self, text: str, plain: str, first: bool = True) -> str:
+        """One message; a first message is sent at once or not at all (``RateLimited``),
+        a later part waits, since the earlier parts are already delivered."""
         body: dict[str, Any] = {
             "chat_id": self.chat_id,
             "text": text,
@@ -116,6 +128,11 @@ class TelegramChannel:
             "link_preview_options": {"is_disabled": True},
         }
         for _ in range(MAX_RETRIES):
+            wait = self.ready_in()
+            if wait > 0:
+                if first:
+                    raise RateLimited("telegram: flood wait", wait)
+                time.sleep(wait)  # the notification is already partly delivered
             body["chat_id"] = self.chat_id
             try:
                 r = self._http.post(self._url, json=body)
@@ -126,12 +143,17 @@ class TelegramChannel:
             except ValueError:
                 raise Transient(f"telegram {r.status_code}: not JSON") from None
             if data.get("ok"):
+                paced = time.monotonic() + self.min_interval
+                self._not_before = max(self._not_before, paced)
                 return str(data["result"].get("message_id", ""))
             code = data.get("error_code", r.status_code)
             description = str(data.get("description", ""))
             params = data.get("parameters") or {}
             if code == 429:
-                time.sleep(float(params.get("retry_after", 1)))
+                retry = float(params.get("retry_after", 1))
+                self._not_before = max(self._not_before, time.monotonic() + retry)
+                if first:
+                    raise RateLimited(f"telegram 429 (retry after {retry:g}s)", retry)
                 continue
             if "migrate_to_chat_id" in params:
                 self.chat_id = str(params["migrate_to_chat_id"])
