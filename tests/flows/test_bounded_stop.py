@@ -171,19 +171,22 @@ def test_sigterm_with_chunks_in_flight_at_a_slow_llm(tmp_path: Path, pg_url: str
 def test_sigint_with_the_llm_circuit_open(tmp_path: Path, pg_url: str) -> None:
     from tests.fakes.llm_server import FakeLLM, running
 
+    # the key is good (the start-up check passes) but its quota is used up: every
+    # completion answers insufficient_quota, which opens the circuit
     with running(FakeLLM(api_key="sk-right")) as (fake, llm_url):
+        fake.script.extend(["insufficient_quota"] * 10_000)
         env = _env(
             tmp_path,
             "llm",
             DATABASE_URL=pg_url,
-            OPENAI_API_KEY="sk-wrong",
+            OPENAI_API_KEY="sk-right",
             OPENAI_BASE_URL=llm_url,
         )
         proc = _Proc(["run", "--quiet"], env)
         proc.wait_for("opened the circuit", lambda: "circuit open" in proc.stderr)
         took, code = proc.stop(signal.SIGINT)
         _assert_bounded(took, code, 130, proc)
-        fake.api_key = "sk-wrong"  # the key is fixed: the resumed run gets answers
+        fake.script.clear()  # the quota is topped up: the resumed run gets answers
         _resume_loses_nothing(env, pg_url)
 
 
