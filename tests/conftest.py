@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,17 @@ from chirpflow.connectors.embedded.postgres import EmbeddedPostgres, drop_databa
 from chirpflow.connectors.embedded.redis import EmbeddedRedis
 
 _db_counter = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each session gets its own temporary root (unless --basetemp is given).
+
+    Embedded PostgreSQL runs as another user, so the folders above its data
+    must stay traversable; pytest resets its shared /tmp/pytest-of-USER root to
+    0700 whenever any other session starts, which broke concurrent runs.
+    """
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="chirpflow-tests-")
 
 
 @pytest.fixture(scope="session")
