@@ -167,16 +167,21 @@ CREATE TEMP TABLE IF NOT EXISTS stage_progress ON COMMIT DELETE ROWS AS
     SELECT {_PROGRESS_COLS} FROM source_progress WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_notifications ON COMMIT DELETE ROWS AS
     SELECT {_cols("notifications")} FROM notifications WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_owned (id int8, chunk_id text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_llm_spend ON COMMIT DELETE ROWS AS
     SELECT {_cols("llm_spend")} FROM llm_spend WITH NO DATA;
 """
 
 # an analysis is filed under the chunk its tweet belongs to (the first that stored it)
+# (a tweet stored by this transaction: its staged chunk; else one index probe,
+# evaluated only for those rows; never a join with the whole tweets table)
+_OWNER = "coalesce(o.chunk_id, (SELECT t.chunk_id FROM tweets t WHERE t.id = s.tweet_id))"
 _ANALYSIS_FROM_STAGE = ", ".join(
-    "t.chunk_id" if name == "chunk_id" else f"s.{name}" for name, _ in _COLUMNS["analyses"]
+    _OWNER if name == "chunk_id" else f"s.{name}" for name, _ in _COLUMNS["analyses"]
 )
-# a chunk's size: its staged tweets that belong to it (all of them, unless a
-# chunk stored earlier holds some); the id names the set, so this never changes
+# a chunk's size: the tweets this transaction stored for it (all of them,
+# unless a chunk stored earlier holds some); its row is written with them, and
+# its id names the set, so the size never changes afterwards
 _CHUNK_FROM_STAGE = ", ".join(
     "n.size" if name == "size" else f"c.{name}" for name, _ in _COLUMNS["chunks"]
 )
@@ -185,18 +190,19 @@ _MERGE = {
     "notifications": f"""INSERT INTO notifications ({_cols("notifications")})
         SELECT DISTINCT ON (id) {_cols("notifications")} FROM stage_notifications
         ON CONFLICT (id) DO NOTHING""",
-    "tweets": f"""INSERT INTO tweets ({_TWEET_COLS})
-        SELECT DISTINCT ON (id) {_TWEET_COLS} FROM stage_tweets
-        ON CONFLICT (id) DO NOTHING""",
+    "tweets": f"""WITH stored AS (
+            INSERT INTO tweets ({_TWEET_COLS})
+            SELECT DISTINCT ON (id) {_TWEET_COLS} FROM stage_tweets
+            ON CONFLICT (id) DO NOTHING RETURNING id, chunk_id)
+        INSERT INTO stage_owned (id, chunk_id) SELECT id, chunk_id FROM stored""",
     "analyses": f"""INSERT INTO analyses ({_ANALYSIS_COLS})
         SELECT DISTINCT ON (s.tweet_id, s.analyzer_version) {_ANALYSIS_FROM_STAGE}
-        FROM stage_analyses s JOIN tweets t ON t.id = s.tweet_id
+        FROM stage_analyses s LEFT JOIN stage_owned o ON o.id = s.tweet_id
         ON CONFLICT (tweet_id, analyzer_version) DO NOTHING""",
     "chunks": f"""INSERT INTO chunks ({_CHUNK_COLS})
         SELECT DISTINCT ON (c.chunk_id) {_CHUNK_FROM_STAGE} FROM stage_chunks c
-        JOIN (SELECT s.chunk_id, count(DISTINCT s.id)::int4 AS size
-              FROM stage_tweets s JOIN tweets t ON t.id = s.id AND t.chunk_id = s.chunk_id
-              GROUP BY s.chunk_id) n ON n.chunk_id = c.chunk_id
+        JOIN (SELECT chunk_id, count(*)::int4 AS size FROM stage_owned GROUP BY chunk_id) n
+          ON n.chunk_id = c.chunk_id
         ON CONFLICT (chunk_id) DO NOTHING""",
     "llm_spend": f"""INSERT INTO llm_spend ({_cols("llm_spend")})
         SELECT {_cols("llm_spend")} FROM stage_llm_spend ON CONFLICT (id) DO NOTHING""",
