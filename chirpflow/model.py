@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from chirpflow.runs import current_run_id, new_record_id
 
 
 class RefKind(StrEnum):
@@ -108,7 +111,21 @@ class Chunk:
 
     @property
     def chunk_id(self) -> str:
-        return f"{self.key}#{self.seq}"
+        """Named by its content: the same tweets always make the same id.
+
+        A chunk re-formed differently after a restart (a restored partial chunk
+        flushed early) gets an id of its own and never overwrites another.
+        """
+        return chunk_id_of(self.key, (t.id for t in self.tweets))
+
+
+def chunk_id_of(key: str, tweet_ids: Iterable[str]) -> str:
+    """``key#`` and a digest of the sorted tweet ids."""
+    digest = hashlib.blake2b(digest_size=8)
+    for tweet_id in sorted(tweet_ids):
+        digest.update(tweet_id.encode())
+        digest.update(b"\x1f")
+    return f"{key}#{digest.hexdigest()}"
 
 
 @dataclass(slots=True)
@@ -147,6 +164,8 @@ class ChunkAnalysis:
     analyzed_at: datetime | None = None
     requests: int = 0
     cache_hits: int = 0
+    call_id: str = field(default_factory=new_record_id)  # this analysis's own spend record
+    run_id: str = field(default_factory=current_run_id)  # the process that made the call
 
 
 @dataclass(slots=True)

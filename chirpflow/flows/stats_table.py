@@ -35,7 +35,13 @@ def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
     )
     for reason, n in (data.get("dead_letters_by_reason") or {}).items():
         table.add_row(f"  dead: {reason}", f"{n:,}")
-    table.add_row("LLM cost", f"${data['llm_cost_usd']:.4f}")
+    table.add_row("LLM cost (lifetime)", f"${data['llm_cost_usd']:.4f}")
+    for run in (data.get("runs") or [])[:5]:  # newest first, each run's own spend
+        table.add_row(
+            f"  run {run['run_id']}",
+            f"{run['llm_requests']:,} LLM requests  {run['cache_hits']:,} cached"
+            f"  ${run['llm_cost_usd'] + run['source_cost_usd']:.4f}",
+        )
     table.add_row("LLM $ per 1,000 tweets", f"${data['cost_per_1k_tweets_usd']:.4f}")
     for provider, u in (data.get("providers") or {}).items():
         table.add_row(

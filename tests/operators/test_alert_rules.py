@@ -85,8 +85,9 @@ def test_ids_are_deterministic_so_replays_collide() -> None:
 
 
 def test_digest_is_one_message_per_chunk_with_top_flagged_links() -> None:
-    (n,) = evaluate([AlertRule("digest", ("discord",), digest=True)], _result())
-    assert n.kind == "digest" and n.id == "digest:brand#7:discord"
+    result = _result()
+    (n,) = evaluate([AlertRule("digest", ("discord",), digest=True)], result)
+    assert n.kind == "digest" and n.id == f"digest:{result.chunk.chunk_id}:discord"
     assert ("flagged", "2") in n.fields
     assert ("sentiment", "1 neg / 1 neu / 1 pos") in n.fields
     assert [label.split(":")[0] for label, _ in n.links] == ["risk 75", "risk 40"]

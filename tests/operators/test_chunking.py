@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from chirpflow.model import Chunk
 from chirpflow.operators.chunking import ChunkBuffer
 from tests.factories import T0, tweet
 
@@ -15,10 +16,19 @@ def test_full_chunk_is_emitted_at_max_size() -> None:
     chunk = buf.add(tweet(3), T0)
     assert chunk is not None
     assert [t.id for t in chunk.tweets] == [tweet(i).id for i in (1, 2, 3)]
-    assert (chunk.key, chunk.seq, chunk.chunk_id) == ("k", 0, "k#0")
+    assert (chunk.key, chunk.seq) == ("k", 0) and chunk.chunk_id.startswith("k#")
     assert buf.due_at is None
     buf.add(tweet(4), T0)
     assert buf.flush(T0) is not None and buf.next_seq == 2
+
+
+def test_a_chunk_id_names_its_tweets_whatever_seq_or_order() -> None:
+    tweets = [tweet(i) for i in range(3)]
+    same = Chunk("k", 0, tweets, T0).chunk_id
+    assert Chunk("k", 7, list(reversed(tweets)), T0 + timedelta(hours=1)).chunk_id == same
+    # a restored partial chunk flushed early is another chunk, with another id
+    assert Chunk("k", 0, tweets[:2], T0).chunk_id != same
+    assert Chunk("other", 0, tweets, T0).chunk_id != same
 
 
 def test_partial_chunk_due_max_wait_after_first_tweet_despite_a_trickle() -> None:

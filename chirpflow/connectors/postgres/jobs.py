@@ -188,7 +188,8 @@ class JobStore:
     def results(self, job_id: str, offset: int, limit: int) -> dict[str, Any]:
         """Per-tweet analyses (newest first, paginated), chunk summaries and aggregates."""
         rows = self._all(
-            "SELECT chunk_id, results FROM analysis_results WHERE job_id = %s ORDER BY chunk_id",
+            "SELECT chunk_id, results FROM analysis_results WHERE job_id = %s"
+            " ORDER BY created_at, chunk_id",
             (job_id,),
         )
         unique = {a["tweet_id"]: a for r in rows for a in r["results"].get("analyses", [])}

@@ -7,6 +7,7 @@ from typing import Any
 import psycopg
 
 from chirpflow.connectors.postgres.alert_stats import alerts_by_channel
+from chirpflow.connectors.postgres.ledger import lifetime_spend, spend_by_run
 from chirpflow.connectors.postgres.usage import usage_by_provider
 
 _COUNTS = """
@@ -18,12 +19,7 @@ SELECT
     (SELECT count(*) FROM dead_letters) AS dead_letters,
     (SELECT count(*) FROM chunks) AS chunks,
     (SELECT count(*) FROM tweets) AS tweets_stored,
-    (SELECT count(*) FROM analyses WHERE risk >= 50 OR cardinality(flags) > 0) AS flagged,
-    (SELECT coalesce(sum(prompt_tokens), 0)::bigint FROM chunks) AS llm_prompt_tokens,
-    (SELECT coalesce(sum(completion_tokens), 0)::bigint FROM chunks) AS llm_completion_tokens,
-    (SELECT coalesce(sum(cost_usd), 0)::float8 FROM chunks) AS llm_cost_usd,
-    (SELECT coalesce(sum(requests), 0)::bigint FROM chunks) AS llm_requests,
-    (SELECT coalesce(sum(cache_hits), 0)::bigint FROM chunks) AS cache_hits
+    (SELECT count(*) FROM analyses WHERE risk >= 50 OR cardinality(flags) > 0) AS flagged
 """
 
 
@@ -36,6 +32,8 @@ def store_stats(url: str) -> dict[str, Any]:
         row = cur.fetchone()
         assert row is not None
         out: dict[str, Any] = dict(zip(names, row, strict=True))
+        out.update(lifetime_spend(conn))  # llm_* and cache_hits: lifetime, from the ledger
+        out["runs"] = spend_by_run(conn)  # newest first, each run's own spend
         out["sentiment"] = {
             s: n
             for s, n in conn.execute(

@@ -1,4 +1,9 @@
-"""Tweet API usage per day, provider and source: increments added, never overwritten."""
+"""Tweet API usage: one append-only row per provider, source and flush, never overwritten.
+
+A flush carries its own id; storing it again (a retry after an error that
+came after the commit) adds nothing. Per-day totals are sums over the rows
+(the ``source_usage`` view).
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,17 @@ import psycopg
 UsageRow = tuple[date, str, str, int, int, float]  # day, provider, source, requests, tweets, usd
 
 
-def add_usage(url: str, rows: Iterable[UsageRow]) -> None:
-    data = [(d, p, s, r, t, Decimal(repr(c))) for d, p, s, r, t, c in rows]
+def add_usage(url: str, rows: Iterable[UsageRow], flush_id: str, run_id: str) -> None:
+    """Record one flush's usage; idempotent by ``flush_id``."""
+    data = [(flush_id, p, s, run_id, d, r, t, Decimal(repr(c))) for d, p, s, r, t, c in rows]
     if not data:
         return
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO source_usage AS u (day, provider, source, requests, tweets, cost_usd)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (day, provider, source) DO UPDATE SET"
-            " requests = u.requests + EXCLUDED.requests, tweets = u.tweets + EXCLUDED.tweets,"
-            " cost_usd = u.cost_usd + EXCLUDED.cost_usd",
+            "INSERT INTO source_spend"
+            " (flush_id, provider, source, run_id, day, requests, tweets, cost_usd)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (flush_id, provider, source) DO NOTHING",
             data,
         )
 
@@ -29,6 +35,6 @@ def add_usage(url: str, rows: Iterable[UsageRow]) -> None:
 def usage_by_provider(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
         "SELECT provider, sum(requests)::bigint, sum(tweets)::bigint, sum(cost_usd)::float8"
-        " FROM source_usage GROUP BY provider ORDER BY provider"
+        " FROM source_spend GROUP BY provider ORDER BY provider"
     ).fetchall()
     return {p: {"requests": r, "tweets": t, "cost_usd": c} for p, r, t, c in rows}

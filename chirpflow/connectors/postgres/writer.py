@@ -4,6 +4,13 @@ Rows are copied into temporary staging tables, then moved with
 ``INSERT ... SELECT ... ON CONFLICT`` on each table's natural key, so a
 replay after recovery never duplicates a row. Connection failures are retried
 with backoff (the flow waits) up to ``max_outage``; nothing is dropped.
+
+A chunk's tweets, analyses, row and spend are written in ONE transaction, so
+a crash leaves all of them or none. A tweet belongs to the first chunk that
+stored it: its analysis is filed under that chunk, and a chunk's recorded
+size counts only the tweets that belong to it (a chunk re-formed after a
+restart whose tweets all belong elsewhere gets no row; its spend is still
+recorded in ``llm_spend``). Chunk rows are never overwritten.
 """
 
 from __future__ import annotations
@@ -93,6 +100,20 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("requests", "int4"),
         ("cache_hits", "int4"),
     ),
+    "llm_spend": (
+        ("id", "text"),
+        ("run_id", "text"),
+        ("chunk_id", "text"),
+        ("model", "text"),
+        ("requests", "int4"),
+        ("prompt_tokens", "int4"),
+        ("cached_tokens", "int4"),
+        ("completion_tokens", "int4"),
+        ("cost_usd", "numeric"),
+        ("cache_hits", "int4"),
+        ("tweets", "int4"),
+        ("at", "timestamptz"),
+    ),
     "duplicates": (
         ("origin", "text"),
         ("tweet_id", "int8"),
@@ -146,27 +167,45 @@ CREATE TEMP TABLE IF NOT EXISTS stage_progress ON COMMIT DELETE ROWS AS
     SELECT {_PROGRESS_COLS} FROM source_progress WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_notifications ON COMMIT DELETE ROWS AS
     SELECT {_cols("notifications")} FROM notifications WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_owned (id int8, chunk_id text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_llm_spend ON COMMIT DELETE ROWS AS
+    SELECT {_cols("llm_spend")} FROM llm_spend WITH NO DATA;
 """
+
+# an analysis is filed under the chunk its tweet belongs to (the first that stored it)
+# (a tweet stored by this transaction: its staged chunk; else one index probe,
+# evaluated only for those rows; never a join with the whole tweets table)
+_OWNER = "coalesce(o.chunk_id, (SELECT t.chunk_id FROM tweets t WHERE t.id = s.tweet_id))"
+_ANALYSIS_FROM_STAGE = ", ".join(
+    _OWNER if name == "chunk_id" else f"s.{name}" for name, _ in _COLUMNS["analyses"]
+)
+# a chunk's size: the tweets this transaction stored for it (all of them,
+# unless a chunk stored earlier holds some); its row is written with them, and
+# its id names the set, so the size never changes afterwards
+_CHUNK_FROM_STAGE = ", ".join(
+    "n.size" if name == "size" else f"c.{name}" for name, _ in _COLUMNS["chunks"]
+)
 
 _MERGE = {
     "notifications": f"""INSERT INTO notifications ({_cols("notifications")})
         SELECT DISTINCT ON (id) {_cols("notifications")} FROM stage_notifications
         ON CONFLICT (id) DO NOTHING""",
-    "tweets": f"""INSERT INTO tweets ({_TWEET_COLS})
-        SELECT DISTINCT ON (id) {_TWEET_COLS} FROM stage_tweets
-        ON CONFLICT (id) DO NOTHING""",
+    "tweets": f"""WITH stored AS (
+            INSERT INTO tweets ({_TWEET_COLS})
+            SELECT DISTINCT ON (id) {_TWEET_COLS} FROM stage_tweets
+            ON CONFLICT (id) DO NOTHING RETURNING id, chunk_id)
+        INSERT INTO stage_owned (id, chunk_id) SELECT id, chunk_id FROM stored""",
     "analyses": f"""INSERT INTO analyses ({_ANALYSIS_COLS})
-        SELECT DISTINCT ON (tweet_id, analyzer_version) {_ANALYSIS_COLS} FROM stage_analyses
+        SELECT DISTINCT ON (s.tweet_id, s.analyzer_version) {_ANALYSIS_FROM_STAGE}
+        FROM stage_analyses s LEFT JOIN stage_owned o ON o.id = s.tweet_id
         ON CONFLICT (tweet_id, analyzer_version) DO NOTHING""",
     "chunks": f"""INSERT INTO chunks ({_CHUNK_COLS})
-        SELECT DISTINCT ON (chunk_id) {_CHUNK_COLS} FROM stage_chunks
-        ON CONFLICT (chunk_id) DO UPDATE SET
-            size = EXCLUDED.size, summary = EXCLUDED.summary, analyzer = EXCLUDED.analyzer,
-            analyzer_version = EXCLUDED.analyzer_version, model = EXCLUDED.model,
-            prompt_tokens = EXCLUDED.prompt_tokens, cached_tokens = EXCLUDED.cached_tokens,
-            completion_tokens = EXCLUDED.completion_tokens, cost_usd = EXCLUDED.cost_usd,
-            opened_at = EXCLUDED.opened_at, analyzed_at = EXCLUDED.analyzed_at,
-            requests = EXCLUDED.requests, cache_hits = EXCLUDED.cache_hits""",
+        SELECT DISTINCT ON (c.chunk_id) {_CHUNK_FROM_STAGE} FROM stage_chunks c
+        JOIN (SELECT chunk_id, count(*)::int4 AS size FROM stage_owned GROUP BY chunk_id) n
+          ON n.chunk_id = c.chunk_id
+        ON CONFLICT (chunk_id) DO NOTHING""",
+    "llm_spend": f"""INSERT INTO llm_spend ({_cols("llm_spend")})
+        SELECT {_cols("llm_spend")} FROM stage_llm_spend ON CONFLICT (id) DO NOTHING""",
     "duplicates": f"""INSERT INTO duplicates ({_DUP_COLS})
         SELECT {_DUP_COLS} FROM stage_duplicates ON CONFLICT (origin) DO NOTHING""",
     "dead_letters": f"""INSERT INTO dead_letters ({_DEAD_COLS})
@@ -194,6 +233,7 @@ class Rows:
     dead_letters: list[tuple[Any, ...]] = field(default_factory=list)
     progress: dict[str, tuple[int, int]] = field(default_factory=dict)
     notifications: list[tuple[Any, ...]] = field(default_factory=list)
+    llm_spend: list[tuple[Any, ...]] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     job_results: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -208,13 +248,16 @@ class Rows:
 
     def saw(self, origin: str) -> None:
         stream, seq = split_origin(origin)
+        self.cover(stream, seq, seq)
+
+    def cover(self, stream: str, first: int, last: int) -> None:
         lo_hi = self.progress.get(stream)
         if lo_hi is None:
-            self.progress[stream] = (seq, seq)
+            self.progress[stream] = (first, last)
         else:
             lo, hi = lo_hi
-            if seq < lo or seq > hi:
-                self.progress[stream] = (min(lo, seq), max(hi, seq))
+            if first < lo or last > hi:
+                self.progress[stream] = (min(lo, first), max(hi, last))
 
 
 def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
@@ -240,6 +283,24 @@ def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
         t.origin,
         chunk_id,
         t.author_followers,
+    )
+
+
+def _spend_row(item: ChunkResult, at: datetime) -> tuple[Any, ...]:
+    ca = item.analysis
+    return (
+        ca.call_id,
+        ca.run_id,
+        ca.chunk_id,
+        ca.model,
+        ca.requests,
+        ca.prompt_tokens,
+        ca.cached_tokens,
+        ca.completion_tokens,
+        Decimal(repr(ca.cost_usd)),
+        ca.cache_hits,
+        len(item.chunk.tweets),
+        at,
     )
 
 
@@ -333,6 +394,7 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                     ca.cache_hits,
                 )
             )
+            rows.llm_spend.append(_spend_row(item, analyzed_at))
             for d in item.dead_letters:
                 rows.dead_letters.append(_dead_row(d, now))
             rows.notifications += insert_rows(item.notifications)
@@ -372,15 +434,41 @@ def _record_job_results(cur: psycopg.Cursor[Any], results: list[tuple[Any, ...]]
     )
 
 
-# Tables are written in two groups on two connections at once: while one
+# A batch is written in two halves on two connections at once: while one
 # connection's merge runs in PostgreSQL (GIL released), the other's rows are
-# encoded in Python. Each group is its own transaction; write() returns only
-# when both have committed, and every statement is an idempotent upsert, so a
-# crash between the two commits is repaired by the replay that follows.
-_GROUPS: tuple[tuple[str, ...], tuple[str, ...]] = (
-    ("tweets", "duplicates", "dead_letters", "progress"),
-    ("analyses", "chunks", "notifications"),
+# encoded in Python. Each half is its own transaction and holds whole chunks
+# (tweets, analyses, chunk row, spend, notifications: all or nothing); the
+# first half also takes duplicates, loose dead letters, stream progress and
+# every job's chunks (a job's progress is recounted in one transaction).
+# write() returns only when both have committed, and every statement is an
+# idempotent upsert, so a crash between the two commits is repaired by the
+# replay that follows. Tables are merged in this order: tweets before the
+# analyses and chunk rows that look their owner up.
+_TABLES = (
+    "tweets",
+    "analyses",
+    "chunks",
+    "llm_spend",
+    "duplicates",
+    "dead_letters",
+    "progress",
+    "notifications",
 )
+
+
+def split_halves(outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Outcome]]:
+    """Two halves of about equal tweets; whole chunks, all else in the first."""
+    halves: tuple[list[Outcome], list[Outcome]] = ([], [])
+    load = [0, 0]
+    for item in outcomes:
+        if isinstance(item, ChunkResult) and not item.analysis.key.startswith(JOB_PREFIX):
+            slot = 0 if load[0] <= load[1] else 1
+            size = len(item.chunk.tweets)
+        else:
+            slot, size = 0, 1
+        halves[slot].append(item)
+        load[slot] += size
+    return halves
 
 
 class PostgresWriter:
@@ -417,25 +505,33 @@ class PostgresWriter:
         ``resolved``: origins of dead letters that these outcomes replace
         (a re-drive), deleted in the same transaction as the analyses.
         """
-        rows = flatten(outcomes)
-        rows.resolved = list(resolved)
-        if not rows.count() and not rows.progress and not rows.resolved:
-            return 0
-        if self._pool is None:
-            self._retrying(0, rows, _GROUPS[0] + _GROUPS[1])
+        if self._pool is None or resolved:  # a re-drive: one transaction with its deletes
+            first, second = list(outcomes), list[Outcome]()
         else:
-            second = self._pool.submit(self._retrying, 1, rows, _GROUPS[1])
+            first, second = split_halves(outcomes)
+        rows, other = flatten(first), flatten(second)
+        rows.resolved = list(resolved)
+        for stream, (lo, hi) in other.progress.items():  # one writer per progress row
+            rows.cover(stream, lo, hi)
+        other.progress = {}
+        count = rows.count() + other.count()
+        if not count and not rows.progress and not rows.resolved:
+            return 0
+        if self._pool is None or not other.count():
+            self._retrying(0, rows)
+        else:
+            later = self._pool.submit(self._retrying, 1, other)
             try:
-                self._retrying(0, rows, _GROUPS[0])
+                self._retrying(0, rows)
             finally:
-                second.result()  # wait for it, and raise its error if it failed
-        self.rows_written += rows.count()
-        return rows.count()
+                later.result()  # wait for it, and raise its error if it failed
+        self.rows_written += count
+        return count
 
-    def _retrying(self, slot: int, rows: Rows, tables: tuple[str, ...]) -> None:
+    def _retrying(self, slot: int, rows: Rows) -> None:
         def attempt() -> None:
             try:
-                self._write_rows(slot, rows, tables)
+                self._write_rows(slot, rows)
             except psycopg.OperationalError:
                 metrics.SINK_ERRORS.labels("postgres").inc()
                 self._drop_connection(slot)
@@ -457,7 +553,7 @@ class PostgresWriter:
             before_sleep=note,
         )
 
-    def _write_rows(self, slot: int, rows: Rows, tables: tuple[str, ...]) -> None:
+    def _write_rows(self, slot: int, rows: Rows) -> None:
         conn = self._connect(slot)
         data_of = {
             "tweets": rows.tweets,
@@ -467,9 +563,10 @@ class PostgresWriter:
             "dead_letters": rows.dead_letters,
             "progress": [(s, lo, hi) for s, (lo, hi) in rows.progress.items()],
             "notifications": rows.notifications,
+            "llm_spend": rows.llm_spend,
         }
         with conn.transaction(), conn.cursor() as cur:
-            for table in tables:
+            for table in _TABLES:
                 data = data_of[table]
                 if not data:
                     continue
@@ -479,9 +576,9 @@ class PostgresWriter:
                     for row in data:
                         copy.write_row(row)
                 cur.execute(_MERGE[table].encode())
-            if rows.job_results and "analyses" in tables:
+            if rows.job_results:
                 _record_job_results(cur, rows.job_results)
-            if rows.resolved and "analyses" in tables:
+            if rows.resolved:
                 cur.execute("DELETE FROM dead_letters WHERE origin = ANY(%s)", (rows.resolved,))
 
     def _drop_connection(self, slot: int) -> None:
