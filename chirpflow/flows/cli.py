@@ -622,5 +622,10 @@ def db_url() -> None:
         click.echo(redact_url(url))
 
 
+from chirpflow.flows.results_cli import export, tweets  # noqa: E402
+
+main.add_command(tweets)
+main.add_command(export)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
