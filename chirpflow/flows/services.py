@@ -2,7 +2,8 @@
 
 With ``DATABASE_URL`` unset, an embedded PostgreSQL is started with its data
 under ``$CHIRPFLOW_HOME/postgres`` (default ``.chirpflow/``); a later command
-finds the same one. It is stopped again by whoever started it.
+finds the same one. It is stopped again by whoever started it, unless
+``chirpflow db start`` asked to keep it up (see ``db_server``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.db_server import is_kept
 from chirpflow.settings import Environment
 
 log = logging.getLogger(__name__)
@@ -35,5 +37,5 @@ def database(env: Environment, *, apply_migrations: bool = True) -> Iterator[str
             migrate(url)
         yield url
     finally:
-        if not already_running:
+        if not already_running and not is_kept(env):
             server.stop()

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from tests.flows.test_cli import _run, cli_env  # noqa: F401  (fixture)
+from tests.flows.test_cli import _FOREIGN, _run
 
 N = 600
 
 
 @pytest.fixture
-def filled(cli_env: dict[str, str]) -> dict[str, str]:  # noqa: F811
+def cli_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update({"DATABASE_URL": pg_url, "CHIRPFLOW_HOME": str(tmp_path / "home")})
+    return env
+
+
+@pytest.fixture
+def filled(cli_env: dict[str, str]) -> dict[str, str]:
     out = _run(["run", "--limit", str(N), "--quiet", "--analyzer", "offline"], cli_env)
     assert out.returncode == 0, out.stderr
     return cli_env
@@ -108,7 +116,7 @@ def test_export_dead_letters_and_alerts(filled: dict[str, str], tmp_path: Path) 
 
 def test_parquet_without_pyarrow_says_how_to_get_it(
     cli_env: dict[str, str], tmp_path: Path
-) -> None:  # noqa: F811
+) -> None:
     blocker = tmp_path / "no_pyarrow" / "pyarrow"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('pyarrow is not installed')\n")
