@@ -102,7 +102,9 @@ COLUMNS: dict[What, dict[str, Kind]] = {
     "alerts": ALERT_COLUMNS,
 }
 
-# The newest analysis of each tweet (a re-analysis by a newer analyzer wins).
+# The newest analysis of each tweet (a re-analysis by a newer analyzer wins). The
+# "+ interval '0'" keeps the planner off analyses_analyzed_idx, which it otherwise walks
+# from the newest analysis down for every tweet (26 s instead of 0.1 s for 20,000).
 _TWEETS = """
 SELECT t.id::text AS id, t.created_at, t.author_username, t.author_id::text AS author_id,
        t.source, t.watch, t.text,
@@ -112,7 +114,8 @@ SELECT t.id::text AS id, t.created_at, t.author_username, t.author_id::text AS a
        t.likes, t.retweets, t.replies, t.quotes
 FROM tweets t
 JOIN LATERAL (
-    SELECT * FROM analyses a WHERE a.tweet_id = t.id ORDER BY a.analyzed_at DESC LIMIT 1
+    SELECT * FROM analyses a WHERE a.tweet_id = t.id
+    ORDER BY a.analyzed_at + interval '0' DESC, a.analyzer_version DESC LIMIT 1
 ) a ON true
 """
 
