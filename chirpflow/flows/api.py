@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from chirpflow.connectors.postgres.jobs import JOB_ENDED, JobStore
+from chirpflow.flows.ui import ui_router
 from chirpflow.model import USERNAME_PATTERN
 from chirpflow.settings import JobSettings
 
@@ -189,4 +190,5 @@ def create_app(store: JobStore, cfg: JobSettings, poll_s: float = 1.0) -> FastAP
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    app.include_router(ui_router(store.url, store.key_id))  # the dashboard, under /ui
     return app

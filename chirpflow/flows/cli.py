@@ -613,12 +613,14 @@ def db_migrate() -> None:
 
 from chirpflow.flows.db_cli import db_shell, db_start, db_stop, db_url  # noqa: E402
 from chirpflow.flows.results_cli import export, tweets  # noqa: E402
+from chirpflow.flows.ui_cli import ui  # noqa: E402
 
 for _cmd in (db_url, db_start, db_stop, db_shell):
     db.add_command(_cmd)
 
 main.add_command(tweets)
 main.add_command(export)
+main.add_command(ui)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -31,6 +31,7 @@ def hash_key(key: str) -> str:
 
 class JobStore:
     def __init__(self, url: str, pool_size: int = 4) -> None:
+        self.url = url
         self._pool = open_pool(url, name="jobs", max_size=pool_size)
 
     def close(self) -> None:
