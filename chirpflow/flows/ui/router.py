@@ -53,7 +53,7 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
         if not key or key_check(key) is None:
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
 
-    Auth = Annotated[None, Depends(client)]
+    data = APIRouter(dependencies=[Depends(client)])
 
     @router.get("/ui")
     def root() -> RedirectResponse:
@@ -73,13 +73,12 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
     def config() -> dict[str, Any]:
         return {"auth": key_check is not None}
 
-    @router.get("/ui/api/overview")
-    async def overview(_: Auth, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> Any:
+    @data.get("/ui/api/overview")
+    async def overview(minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> Any:
         return await asyncio.to_thread(dashboard.overview, url, minutes)
 
-    @router.get("/ui/api/tweets")
+    @data.get("/ui/api/tweets")
     async def tweets(
-        _: Auth,
         flagged: bool = True,
         sentiment: Sentiment | None = None,
         flag: RiskFlag | None = None,
@@ -107,19 +106,20 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
         rows = await asyncio.to_thread(results.list_tweets, url, f, limit=limit, page=page)
         return {"rows": rows, "page": page}
 
-    @router.get("/ui/api/dead-letters")
+    @data.get("/ui/api/dead-letters")
     async def dead_letters(
-        _: Auth, reason: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+        reason: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
     ) -> Any:
         rows = await asyncio.to_thread(list_dead_letters, url, reason or None, None, limit)
         return {"rows": rows}
 
-    @router.get("/ui/api/jobs")
-    async def jobs(_: Auth) -> Any:
+    @data.get("/ui/api/jobs")
+    async def jobs() -> Any:
         return {"rows": await asyncio.to_thread(dashboard.recent_jobs, url)}
 
-    @router.get("/ui/api/jobs/{job_id}/report")
-    async def job_report(_: Auth, job_id: str) -> Any:
+    @data.get("/ui/api/jobs/{job_id}/report")
+    async def job_report(job_id: str) -> Any:
         return await asyncio.to_thread(dashboard.job_report, url, job_id)
 
+    router.include_router(data)
     return router
