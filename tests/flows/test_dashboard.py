@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 from chirpflow.connectors.embedded.ports import free_port
 from tests.factories import payload
@@ -121,7 +121,12 @@ def _until(check: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
 def _open(browser: Browser, url: str) -> tuple[Page, list[str]]:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(url)
     return page, dialogs
 
