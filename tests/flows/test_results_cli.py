@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from chirpflow.connectors.embedded.postgres import drop_database, ensure_database
 from tests.flows.test_cli import _FOREIGN, _run
 
 N = 600
@@ -18,16 +20,24 @@ N = 600
 
 @pytest.fixture
 def cli_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
+    """An empty store."""
     env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
     env.update({"DATABASE_URL": pg_url, "CHIRPFLOW_HOME": str(tmp_path / "home")})
     return env
 
 
-@pytest.fixture
-def filled(cli_env: dict[str, str]) -> dict[str, str]:
-    out = _run(["run", "--limit", str(N), "--quiet", "--analyzer", "offline"], cli_env)
+@pytest.fixture(scope="module")
+def filled(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: str
+) -> Iterator[dict[str, str]]:
+    """One store filled by one real run, shared by the read-only tests of this module."""
+    url = ensure_database(postgres_server, "results_cli")
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env.update({"DATABASE_URL": url, "CHIRPFLOW_HOME": str(tmp_path_factory.mktemp("home"))})
+    out = _run(["run", "--limit", str(N), "--quiet", "--analyzer", "offline"], env)
     assert out.returncode == 0, out.stderr
-    return cli_env
+    yield env
+    drop_database(postgres_server, "results_cli")
 
 
 def _stats(env: dict[str, str]) -> dict[str, int]:
