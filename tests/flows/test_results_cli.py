@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from chirpflow.connectors.embedded.postgres import drop_database, ensure_database
+from tests.factories import payload
+from tests.flows.helpers import write_jsonl
 from tests.flows.test_cli import _FOREIGN, _run
 
 N = 600
@@ -136,3 +138,13 @@ def test_parquet_without_pyarrow_says_how_to_get_it(
     assert out.stderr.strip() == (
         "error: --format parquet needs pyarrow: pip install 'chirpflow[parquet]'"
     )
+
+
+def test_hostile_text_prints_as_written(cli_env: dict[str, str], tmp_path: Path) -> None:
+    text = "[x.com/brand](https://evil.example) [bold]free[/bold] <img src=x>"
+    src = write_jsonl(tmp_path / "in.jsonl", [payload(1, text=text)])
+    out = _run(["run", "--source", f"jsonl:{src}", "--quiet", "--analyzer", "offline"], cli_env)
+    assert out.returncode == 0, out.stderr
+    table = _run(["tweets", "--search", "evil.example"], dict(cli_env, COLUMNS="250"))
+    assert table.returncode == 0, table.stderr
+    assert text in table.stdout
