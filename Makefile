@@ -26,8 +26,9 @@ test: $(STAMP) tools
 	$(BIN)/python -m pytest $(ARGS)
 
 # Real tools the tests drive, from Debian's packages: promtool (package prometheus)
-# checks the alert rules, kubectl renders k8s/ with its built-in kustomize.
-APT_TOOLS := promtool:prometheus kubectl:kubectl
+# checks the alert rules, kubectl renders k8s/ with its built-in kustomize, chromium
+# is the browser the dashboard tests drive through Playwright.
+APT_TOOLS := promtool:prometheus kubectl:kubectl chromium:chromium
 tools:
 	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	for pair in $(APT_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

@@ -82,7 +82,7 @@ def main() -> None:
                 url = (
                     ensure_database(server, f"bench_{name}")
                     if name.startswith(
-                        ("pipeline", "llm", "pg_", "notify", "kafka", "cluster", "jobs")
+                        ("pipeline", "llm", "pg_", "notify", "kafka", "cluster", "jobs", "export")
                     )
                     else None
                 )

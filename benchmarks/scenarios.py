@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.export import export
 from benchmarks.jobs import jobs
 from benchmarks.kafka import cluster, ingest, kafka_pipeline
 from benchmarks.llm import llm_2s, llm_15s
@@ -118,6 +119,7 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "cluster": cluster,
     "jobs": jobs,
     "notify": notify,
+    "export": export,
 }
 
 

@@ -25,6 +25,7 @@ from chirpflow.connectors.postgres.job_workers import WORKER_STALE_S
 from chirpflow.connectors.postgres.jobs import JOB_ENDED, JobStore
 from chirpflow.connectors.redis.request_budget import RedisBudget
 from chirpflow.flows.api_limits import MAX_BODY_BYTES, BodyLimit, excerpt, short_errors
+from chirpflow.flows.ui import ui_router
 from chirpflow.job_request import JobRequest, job_request_model
 from chirpflow.logs import scrub
 from chirpflow.request_budget import LocalBudget, RequestBudget
@@ -204,4 +205,5 @@ def create_app(
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    app.include_router(ui_router(store.url, store.key_id))  # the dashboard, under /ui
     return app

@@ -759,16 +759,16 @@ def db_migrate() -> None:
         click.echo("schema is up to date")
 
 
-@db.command("url")
-@_fail_cleanly
-@_needs(Needs(postgres=True))
-def db_url() -> None:
-    """Print the database URL in use (starting the embedded one if needed)."""
-    from chirpflow.flows.services import database
-    from chirpflow.settings import redact_url
+from chirpflow.flows.db_cli import db_shell, db_start, db_stop, db_url  # noqa: E402
+from chirpflow.flows.results_cli import export, tweets  # noqa: E402
+from chirpflow.flows.ui_cli import ui  # noqa: E402
 
-    with database(Environment.from_env()) as url:
-        click.echo(redact_url(url))
+for _cmd in (db_url, db_start, db_stop, db_shell):
+    db.add_command(_cmd)
+
+main.add_command(tweets)
+main.add_command(export)
+main.add_command(ui)
 
 
 def _add_alerts_commands() -> None:

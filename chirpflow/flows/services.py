@@ -2,8 +2,9 @@
 
 With ``DATABASE_URL`` unset, an embedded PostgreSQL is started with its data
 under ``$CHIRPFLOW_HOME/postgres`` (default ``.chirpflow/``); a later command
-finds the same one. It is stopped again by whoever started it, also when a stop signal
-ends the process at its deadline.
+finds the same one. It is stopped again by whoever started it (also when a stop
+signal ends the process at its deadline), unless ``chirpflow db start`` asked to
+keep it up (see ``db_server``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.db_server import is_kept
 from chirpflow.settings import Environment
 from chirpflow.shutdown import SHUTDOWN
 
@@ -33,7 +35,12 @@ def database(env: Environment, *, apply_migrations: bool = True) -> Iterator[str
     server = EmbeddedPostgres(env.home / "postgres")
     already_running = server.is_running()
     url = server.start()
-    stop_once = _Once(server.stop if not already_running else _nothing)
+
+    def stop_unless_kept() -> None:
+        if not is_kept(env):  # `chirpflow db start` keeps it up for outside tools
+            server.stop()
+
+    stop_once = _Once(stop_unless_kept if not already_running else _nothing)
     try:
         with SHUTDOWN.cleanup(stop_once):
             if apply_migrations:

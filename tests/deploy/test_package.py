@@ -38,6 +38,10 @@ def test_the_wheel_has_one_top_level_package(tmp_path: Path) -> None:
         "connectors/postgres/migrations/0001_init.sql",
         "operators/normalize.py",
         "py.typed",
+        "flows/ui/static/index.html",
+        "flows/ui/static/app.js",
+        "flows/ui/static/charts.js",
+        "flows/ui/static/app.css",
     ):
         assert f"chirpflow/{sub}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))

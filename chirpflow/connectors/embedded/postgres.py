@@ -37,6 +37,14 @@ def _bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
+def psql_path() -> Path:
+    """The ``psql`` shipped next to the embedded ``postgres`` binary."""
+    path = _bin_dir() / "psql"
+    if not path.exists():
+        raise ServiceError(f"no psql next to the embedded PostgreSQL ({path.parent})")
+    return path
+
+
 def _service_user() -> str | None:
     """The user to run postgres as: ours when we are root, else none (ourselves)."""
     if os.geteuid() != 0:

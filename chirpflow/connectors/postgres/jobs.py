@@ -37,6 +37,7 @@ def is_job_id(job_id: str) -> bool:
 
 class JobStore:
     def __init__(self, url: str, pool_size: int = 4) -> None:
+        self.url = url
         self._pool = open_pool(url, name="jobs", max_size=pool_size)
         self.keys = ApiKeys(self._pool)
         self.workers = JobWorkers(self._pool)

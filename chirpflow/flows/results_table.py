@@ -1,0 +1,46 @@
+"""Analysed tweets as a readable terminal table (``chirpflow tweets``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+_SENTIMENT_STYLE = {"negative": "red", "neutral": "dim", "positive": "green"}
+
+
+def _short(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def render_tweets(rows: list[dict[str, Any]], page: int, console: Console | None = None) -> None:
+    console = console or Console()
+    if not rows:
+        console.print("no analysed tweets match" + (f" (page {page})" if page > 1 else ""))
+        return
+    table = Table(title=f"analysed tweets, newest first (page {page})", show_lines=True)
+    for col, opts in (
+        ("when (UTC)", {"min_width": 10}),
+        ("author", {"no_wrap": True}),
+        ("text / link", {"overflow": "fold", "ratio": 1, "min_width": 30}),
+        ("sentiment", {}),
+        ("risk", {"justify": "right"}),
+        ("flags", {}),
+        ("topics", {}),
+    ):
+        table.add_column(col, **opts)
+    for r in rows:
+        sentiment = r["sentiment"]
+        table.add_row(
+            r["created_at"].strftime("%Y-%m-%d %H:%M"),
+            escape("@" + r["author_username"] if r["author_username"] else r["author_id"]),
+            escape(_short(r["text"])) + f"\n[dim]{escape(r['url'])}[/]",
+            f"[{_SENTIMENT_STYLE.get(sentiment, '')}]{sentiment}[/]",
+            str(r["risk"]),
+            escape(", ".join(r["flags"])),
+            escape(", ".join(r["topics"][:3])),
+        )
+    console.print(table)

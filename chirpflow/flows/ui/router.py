@@ -1,0 +1,125 @@
+"""Routes of the web dashboard: the page and its assets, and read-only JSON under /ui/api.
+
+Assets (plain HTML, JS, CSS; no CDN, no build step) ship in the package. The
+data routes need an API key (``X-API-Key``, as the jobs API) unless the
+dashboard was started with ``--no-auth`` (on 127.0.0.1 only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi.responses import RedirectResponse, Response
+
+from chirpflow.model import RiskFlag, Sentiment
+
+KeyCheck = Callable[[str], object]  # returns None for an unknown key
+_ASSETS = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "charts.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def _asset(name: str) -> bytes:
+    return resources.files("chirpflow.flows.ui").joinpath("static", name).read_bytes()
+
+
+def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
+    """The dashboard for the store at ``url``; ``key_check=None`` means no keys (--no-auth)."""
+    from chirpflow.connectors.postgres import dashboard, results
+    from chirpflow.connectors.postgres.dead_letters import list_dead_letters
+
+    router = APIRouter(include_in_schema=False)
+
+    def client(
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> None:
+        if key_check is None:
+            return
+        key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+        if not key or key_check(key) is None:
+            raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
+
+    data = APIRouter(dependencies=[Depends(client)])
+
+    @router.get("/ui")
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    @router.get("/ui/")
+    def page() -> Response:
+        return Response(_asset("index.html"), media_type=_ASSETS["index.html"], headers=_HEADERS)
+
+    @router.get("/ui/static/{name}")
+    def asset(name: str) -> Response:
+        if name not in _ASSETS:
+            raise HTTPException(404, "no such file")
+        return Response(_asset(name), media_type=_ASSETS[name], headers=_HEADERS)
+
+    @router.get("/ui/api/config")
+    def config() -> dict[str, Any]:
+        return {"auth": key_check is not None}
+
+    @data.get("/ui/api/overview")
+    async def overview(minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> Any:
+        return await asyncio.to_thread(dashboard.overview, url, minutes)
+
+    @data.get("/ui/api/tweets")
+    async def tweets(
+        flagged: bool = True,
+        sentiment: Sentiment | None = None,
+        flag: RiskFlag | None = None,
+        min_risk: Annotated[int | None, Query(ge=0, le=100)] = None,
+        topic: str | None = None,
+        q: str | None = None,
+        author: str | None = None,
+        source: str | None = None,
+        since_minutes: Annotated[int | None, Query(ge=1)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        page: Annotated[int, Query(ge=1)] = 1,
+    ) -> Any:
+        since = datetime.now(UTC) - timedelta(minutes=since_minutes) if since_minutes else None
+        f = results.TweetFilter(
+            since=since,
+            source=source or None,
+            sentiment=sentiment,
+            min_risk=min_risk,
+            flag=flag,
+            flagged=flagged,
+            topic=topic or None,
+            text=q or None,
+            author=author or None,
+        )
+        rows = await asyncio.to_thread(results.list_tweets, url, f, limit=limit, page=page)
+        return {"rows": rows, "page": page}
+
+    @data.get("/ui/api/dead-letters")
+    async def dead_letters(
+        reason: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> Any:
+        rows = await asyncio.to_thread(list_dead_letters, url, reason or None, None, limit)
+        return {"rows": rows}
+
+    @data.get("/ui/api/jobs")
+    async def jobs() -> Any:
+        return {"rows": await asyncio.to_thread(dashboard.recent_jobs, url)}
+
+    @data.get("/ui/api/jobs/{job_id}/report")
+    async def job_report(job_id: str) -> Any:
+        return await asyncio.to_thread(dashboard.job_report, url, job_id)
+
+    router.include_router(data)
+    return router
