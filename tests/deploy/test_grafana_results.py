@@ -96,10 +96,13 @@ def filled(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> It
     )
     assert out.returncode == 0, out.stderr
     with psycopg.connect(url) as conn:  # what an LLM, a tweet API and a channel add
-        conn.execute("UPDATE chunks SET cost_usd = 0.0125")
         conn.execute(
-            "INSERT INTO source_usage (day, provider, source, requests, tweets, cost_usd)"
-            " VALUES (current_date, 'x_api', 'x', 3, 300, 1.5)"
+            "INSERT INTO llm_spend (id, run_id, chunk_id, model, requests, cost_usd, tweets)"
+            " SELECT 'test:' || chunk_id, 'test', chunk_id, 'm', 1, 0.0125, size FROM chunks"
+        )
+        conn.execute(
+            "INSERT INTO source_spend (flush_id, provider, source, run_id, day, requests,"
+            " tweets, cost_usd) VALUES ('f1', 'x_api', 'x', 'test', current_date, 3, 300, 1.5)"
         )
         conn.execute(
             "INSERT INTO notifications (id, rule, channel, kind, payload, status)"
