@@ -48,7 +48,7 @@ type = "telegram"
 chat_id = "42"
 base_url = "{base}"
 max_per_minute = 1000
-min_interval = 0.25
+min_interval = "250ms"
 """
 
 _URL = re.compile(r"https://x\.com/\S+?/status/\d+")
