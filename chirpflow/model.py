@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from chirpflow.platforms import hashed_key
+
 
 class RefKind(StrEnum):
     """How a tweet points at another one."""
@@ -43,6 +45,7 @@ class DeadLetterReason(StrEnum):
     WRONG_TYPE = "wrong_type"
     INVALID_VALUE = "invalid_value"
     TOO_LARGE = "too_large"
+    DELETED = "deleted"  # a post deleted or removed on its platform
     ANALYZER_FAILED = "analyzer_failed"
 
 
@@ -82,9 +85,15 @@ class Tweet:
     # how many tweets its chunk key will have in all, when known (an on-demand
     # job's size, carried by its last page): the key's last chunk closes at once
     key_total: int | None = None
+    # "x" (the default) or another platform (see chirpflow.platforms); a post of
+    # another platform carries its web address in ``link``
+    platform: str = "x"
+    link: str | None = None
 
     @property
     def url(self) -> str:
+        if self.link is not None:
+            return self.link
         user = self.author_username or "i"
         return f"https://x.com/{user}/status/{self.id}"
 
@@ -207,6 +216,7 @@ class RawRecord:
     fetched_at: datetime
     watch: str | None = None
     key_total: int | None = None  # see Tweet.key_total
+    platform: str = "x"  # the platform whose native payload this is
 
 
 USERNAME_PATTERN = r"@?[A-Za-z0-9_]{1,15}"  # an X handle, with or without its @
@@ -218,9 +228,14 @@ def is_job_tweet(tweet: Tweet) -> bool:
 
 
 def dedup_key(tweet: Tweet) -> int:
-    """The id deduplication counts: the tweet id, or (job, tweet id) for a job's tweet."""
+    """The id deduplication counts: the tweet id, or (job, tweet id) for a job's tweet.
+
+    A post of another platform counts by a hash of its platform-aware id.
+    """
     if not is_job_tweet(tweet):
-        return int(tweet.id)
+        if tweet.platform == "x":
+            return int(tweet.id)
+        return hashed_key(tweet.id)
     digest = hashlib.blake2b(f"{tweet.watch}:{tweet.id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") & (2**63 - 1)
 
