@@ -12,7 +12,9 @@ cursor on an empty page) and injected answers.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +35,8 @@ class FakeBluesky:
     handle: str | None = None  # an account that may log in
     app_password: str | None = None
     public_search: bool = True
-    limit: int = 3000  # per 5 minutes
+    limit: int = 3000  # per window (the PDS: 3,000 per 5 minutes)
+    window_s: float = 300.0
     cursor_on_empty: bool = False
     inject: deque[Reply] = field(default_factory=deque)
     posts: list[dict[str, Any]] = field(default_factory=list)  # PostViews, oldest first
@@ -42,6 +45,7 @@ class FakeBluesky:
     statuses: list[int] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     used: int = 0
+    _window_start: float = field(default_factory=time.time)
     _n: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,11 +133,14 @@ class FakeBluesky:
         authed = auth.startswith("Bearer ") and auth[7:] in self.tokens
         if auth and not authed:
             return 400, {"error": "ExpiredToken", "message": "Token has expired"}, {}
+        now = time.time()
+        if now >= self._window_start + self.window_s:
+            self._window_start, self.used = now, 0
         self.used += 1
         rl = {
             "ratelimit-limit": str(self.limit),
             "ratelimit-remaining": str(max(0, self.limit - self.used)),
-            "ratelimit-reset": str(int(datetime.now(UTC).timestamp()) + 1),
+            "ratelimit-reset": str(math.ceil(self._window_start + self.window_s)),
             "ratelimit-policy": f"{self.limit};w=300",
         }
         if self.used > self.limit:

@@ -44,6 +44,7 @@ class FakeReddit:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
     used: int = 0
     _next: int = 1_000_000
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,6 +125,7 @@ class FakeReddit:
         if self.inject:
             return self.inject.popleft()
         ua = headers.get("user-agent", "")
+        self.agents.add(ua)
         if not ua or ua.startswith(("python-httpx", "python-requests", "curl")):
             return 429, b"<html><body>Too Many Requests</body></html>", {"retry-after": "2"}
         auth = headers.get("authorization", "")
