@@ -59,5 +59,9 @@ def split_by_shard(
     """``(shard, items)`` groups by tweet id; dead letters share one pass-through key."""
     groups: defaultdict[str, list[Tweet | DeadLetter]] = defaultdict(list)
     for item in batch:
-        groups[str(int(item.id) % shards) if isinstance(item, Tweet) else DEAD].append(item)
+        if isinstance(item, Tweet):
+            n = int(item.id) if item.platform == "x" else dedup_key(item)
+            groups[str(n % shards)].append(item)
+        else:
+            groups[DEAD].append(item)
     return list(groups.items())

@@ -1,0 +1,111 @@
+"""``chirpflow run`` over X, Reddit, Bluesky and Mastodon sources at once, into PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from chirpflow.flows.job import run_job
+from chirpflow.settings import Settings, settings_from_dict
+from tests.fakes import bluesky_server, mastodon_server, reddit_server, x_server
+from tests.flows.helpers import env_for, scalar
+
+CROSS = "Brand is down again for everyone"
+
+
+def _settings(x: str, rd: str, bs: str, md: str) -> Settings:
+    return settings_from_dict(
+        {
+            "pipeline": {"snapshot_interval": "1s", "max_wait": "1s"},
+            "analyzer": {"kind": "offline"},
+            "sources": [
+                {"name": "x", "type": "x", "base_url": x, "interval": "1s", "timelines": ["brand"]},
+                {
+                    "name": "rd",
+                    "type": "reddit",
+                    "base_url": rd,
+                    "auth_url": rd,
+                    "interval": "1s",
+                    "subreddits": ["brand"],
+                },
+                {
+                    "name": "bs",
+                    "type": "bluesky",
+                    "base_url": bs,
+                    "interval": "1s",
+                    "searches": ["brand"],
+                },
+                {
+                    "name": "md",
+                    "type": "mastodon",
+                    "base_url": md,
+                    "interval": "1s",
+                    "hashtags": ["brand"],
+                },
+            ],
+            "sinks": {"console": False},
+        }
+    )
+
+
+def _rows(pg_url: str, sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(pg_url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_mixed_run_stores_every_post_once_and_a_restart_resumes_each_source(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fx, frd, fbs, fmd = (
+        x_server.FakeX(),
+        reddit_server.FakeReddit(),
+        bluesky_server.FakeBluesky(),
+        mastodon_server.FakeMastodon(),
+    )
+    fx.store.post("brand", "x post about the brand", 5)
+    frd.post("brand", "alice", "reddit post about the brand", 4)
+    frd.post("brand", "bob", CROSS)
+    fbs.post("carol.bsky.social", "bluesky post about the brand", 4)
+    fmd.toot("dave", f"<p>{CROSS}</p>", tags=["brand"])
+    fmd.toot("erin", "<p>mastodon &amp; the brand {i}</p>", 3, tags=["brand"])
+    env = env_for(tmp_path, pg_url)
+    with (
+        x_server.running(fx) as (fx, x_url),
+        reddit_server.running(frd) as (frd, rd_url),
+        bluesky_server.running(fbs) as (fbs, bs_url),
+        mastodon_server.running(fmd) as (fmd, md_url),
+    ):
+        monkeypatch.setenv("X_BEARER_TOKEN", fx.token)
+        monkeypatch.setenv("REDDIT_CLIENT_ID", frd.client_id)
+        monkeypatch.setenv("REDDIT_CLIENT_SECRET", frd.secret)
+        cfg = _settings(x_url, rd_url, bs_url, md_url)
+        run_job(cfg, env, limit=18, recovery=True, live=False)
+        first = dict(_rows(pg_url, "SELECT platform, count(*) FROM tweets GROUP BY platform"))
+        assert first == {"x": 5, "reddit": 5, "bluesky": 4, "mastodon": 4}
+        # the same text on Reddit and Mastodon: analysed once (the cache), stored as two posts
+        cross = _rows(pg_url, f"SELECT platform FROM tweets WHERE text = '{CROSS}' ORDER BY 1")
+        assert cross == [("mastodon",), ("reddit",)]
+        assert scalar(pg_url, "SELECT sum(cache_hits) FROM chunks") >= 1
+        # a restart resumes each source where it stopped: only the new posts come
+        fx.store.post("brand", "x later", 2)
+        frd.post("brand", "alice", "reddit later", 2)
+        fbs.post("carol.bsky.social", "brand later", 2)
+        fmd.toot("erin", "<p>brand later {i}</p>", 2, tags=["brand"])
+        run_job(cfg, env, limit=8, recovery=True, live=False)
+    counts = dict(_rows(pg_url, "SELECT platform, count(*) FROM tweets GROUP BY platform"))
+    assert counts == {"x": 7, "reddit": 7, "bluesky": 6, "mastodon": 6}
+    assert scalar(pg_url, "SELECT count(*) FROM duplicates") == 0
+    assert scalar(pg_url, "SELECT count(*) FROM dead_letters") == 0
+    assert scalar(pg_url, "SELECT count(*) FROM analyses") == 26
+    links = _rows(pg_url, "SELECT platform, link, post_id FROM tweets WHERE platform <> 'x'")
+    prefixes = {
+        "reddit": "https://www.reddit.com/r/brand/comments/",
+        "bluesky": "https://bsky.app/profile/carol.bsky.social/post/",
+        "mastodon": "https://mastodon.example/@",
+    }
+    for platform, link, post_id in links:
+        assert str(link).startswith(prefixes[str(platform)]), link
+        assert str(post_id).startswith(f"{platform}:")
+    assert scalar(pg_url, "SELECT count(*) FROM tweets WHERE platform = 'x' AND link IS NULL") == 7
