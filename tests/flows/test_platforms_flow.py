@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -50,9 +51,13 @@ def _settings(x: str, rd: str, bs: str, md: str) -> Settings:
     )
 
 
-def _rows(pg_url: str, sql: str) -> list[tuple[object, ...]]:
+def _rows(pg_url: str, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(pg_url) as conn:
         return conn.execute(sql).fetchall()
+
+
+def _by_platform(pg_url: str) -> dict[str, int]:
+    return {p: n for p, n in _rows(pg_url, "SELECT platform, count(*) FROM tweets GROUP BY 1")}
 
 
 def test_a_mixed_run_stores_every_post_once_and_a_restart_resumes_each_source(
@@ -82,7 +87,7 @@ def test_a_mixed_run_stores_every_post_once_and_a_restart_resumes_each_source(
         monkeypatch.setenv("REDDIT_CLIENT_SECRET", frd.secret)
         cfg = _settings(x_url, rd_url, bs_url, md_url)
         run_job(cfg, env, limit=18, recovery=True, live=False)
-        first = dict(_rows(pg_url, "SELECT platform, count(*) FROM tweets GROUP BY platform"))
+        first = _by_platform(pg_url)
         assert first == {"x": 5, "reddit": 5, "bluesky": 4, "mastodon": 4}
         # the same text on Reddit and Mastodon: analysed once (the cache), stored as two posts
         cross = _rows(pg_url, f"SELECT platform FROM tweets WHERE text = '{CROSS}' ORDER BY 1")
@@ -94,7 +99,7 @@ def test_a_mixed_run_stores_every_post_once_and_a_restart_resumes_each_source(
         fbs.post("carol.bsky.social", "brand later", 2)
         fmd.toot("erin", "<p>brand later {i}</p>", 2, tags=["brand"])
         run_job(cfg, env, limit=8, recovery=True, live=False)
-    counts = dict(_rows(pg_url, "SELECT platform, count(*) FROM tweets GROUP BY platform"))
+    counts = _by_platform(pg_url)
     assert counts == {"x": 7, "reddit": 7, "bluesky": 6, "mastodon": 6}
     assert scalar(pg_url, "SELECT count(*) FROM duplicates") == 0
     assert scalar(pg_url, "SELECT count(*) FROM dead_letters") == 0

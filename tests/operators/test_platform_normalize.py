@@ -23,7 +23,7 @@ def raw(platform: str, data: Any, seq: int = 0) -> RawRecord:
     )
 
 
-REDDIT = {
+REDDIT: dict[str, Any] = {
     "kind": "t3",
     "data": {
         "id": "1abc2z",
@@ -39,7 +39,7 @@ REDDIT = {
         "num_comments": 3,
     },
 }
-BSKY_VIEW = {
+BSKY_VIEW: dict[str, Any] = {
     "uri": "at://did:plc:alice/app.bsky.feed.post/3lbrandpost2",
     "cid": "bafy",
     "author": {"did": "did:plc:alice", "handle": "alice.bsky.social"},
@@ -54,12 +54,13 @@ BSKY_VIEW = {
     "replyCount": 0,
     "indexedAt": "2026-09-01T00:00:01.000Z",
 }
-MASTODON = {
+MASTODON: dict[str, Any] = {
     "id": "113000000000000001",
     "uri": "https://m.example/users/alice/statuses/113000000000000001",
     "url": "https://m.example/@alice/113000000000000001",
     "created_at": "2026-09-01T00:00:00.000Z",
-    "content": '<p>I &lt;3 <a href="https://m.example/tags/brand" class="mention hashtag">#<span>brand</span></a>'
+    "content": '<p>I &lt;3 <a href="https://m.example/tags/brand" class="mention hashtag">'
+    "#<span>brand</span></a>"
     "<script>steal()</script></p>",
     "spoiler_text": "",
     "visibility": "public",
