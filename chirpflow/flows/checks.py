@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 import httpx
 
 from chirpflow.flows.build import BASE_URLS, KEY_VARS
-from chirpflow.settings import POLLED, Environment, Settings
+from chirpflow.flows.platform_checks import platform_check
+from chirpflow.settings import PLATFORM_SOURCES, POLLED, Environment, Settings
 
 Check = Callable[[], tuple[bool, str]]
 TIMEOUT_S = 5.0
@@ -120,6 +121,8 @@ def all_checks(
                 checks[name] = _missing(var)
             else:
                 checks[name] = partial(reachable, src.base_url or BASE_URLS[src.type])
+        if src.type in PLATFORM_SOURCES:
+            checks[f"source {src.name} ({src.type})"] = partial(platform_check, src, vars)
         if src.type == "kafka" and not env.kafka_bootstrap_servers:
             checks[f"source {src.name} (kafka)"] = _missing("KAFKA_BOOTSTRAP_SERVERS")
     for name, ch in settings.alerts.channels.items():
