@@ -40,3 +40,13 @@ def store_key(pid: str) -> int:
     if pid.isdigit() and pid.isascii():
         return int(pid)
     return -hashed_key(pid) - 1
+
+
+_SITES = {"x.com": "X", "twitter.com": "X", "www.reddit.com": "Reddit", "bsky.app": "Bluesky"}
+
+
+def site_name(url: str) -> str:
+    """How a post's link is named in an alert: ``X``, ``Reddit``, ``Bluesky`` or the
+    Mastodon instance's host."""
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    return _SITES.get(host, host)
