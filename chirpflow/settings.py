@@ -124,6 +124,8 @@ class SourceSettings(_Section):
     hashtags: list[str] = Field(default_factory=list)  # mastodon
     auth_url: str | None = None  # reddit token / bluesky login host, when not the default
     user_agent: str | None = Field(None, min_length=10, max_length=300)  # reddit
+    stream: bool = False  # bluesky: the Jetstream firehose instead of polling
+    stream_url: str | None = None  # bluesky: a Jetstream host (wss://...)
     # kafka
     topic: str | None = None
     stop_at_end: bool = False  # read up to the end as it is at start, then finish (backfills)
@@ -163,6 +165,8 @@ def _check_platform_keys(src: SourceSettings) -> None:
         raise ValueError("a mastodon source needs 'base_url', the instance (https://...)")
     if src.type != "mastodon" and src.hashtags:
         raise ValueError("'hashtags' is for mastodon sources (search '#tag' elsewhere)")
+    if src.stream and src.type != "bluesky":
+        raise ValueError("'stream' is for bluesky sources (the Jetstream firehose)")
     if src.type != "reddit" and (src.subreddits or src.comments):
         raise ValueError("'subreddits' and 'comments' are for reddit sources")
 

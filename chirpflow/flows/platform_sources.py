@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from chirpflow.connectors.providers import bluesky, mastodon, reddit
 from chirpflow.connectors.providers.base import Pricing, Provider, Watch, WatchKind
 from chirpflow.connectors.redis.rate_limit import RedisLimiter
+from chirpflow.connectors.sources import jetstream
+from chirpflow.connectors.sources.jetstream import JetstreamReader
 from chirpflow.connectors.sources.polling_reader import PollingReader
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
@@ -88,6 +90,17 @@ def platform_provider(src: SourceSettings, env: Mapping[str, str]) -> Provider:
 def platform_readers(
     src: SourceSettings, env: Mapping[str, str], hooks: SourceHooks
 ) -> list[RecordReader]:
+    if src.stream:  # bluesky Jetstream: one partition, keywords and accounts filtered
+        return [
+            JetstreamReader(
+                src.name,
+                src.searches,
+                [h.lstrip("@") for h in src.timelines],
+                src.stream_url or jetstream.STREAM_URL,
+                src.base_url or bluesky.BASE_URL,
+                on_fatal=hooks.on_fatal,
+            )
+        ]
     watches = platform_watches(src)
     out: list[RecordReader] = []
     for watch in watches:

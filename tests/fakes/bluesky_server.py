@@ -150,6 +150,11 @@ class FakeBluesky:
                 {**rl, "retry-after": "1"},
             )
         one = {k: v[0] for k, v in params.items()}
+        if nsid == "com.atproto.identity.resolveHandle":
+            for p in self.posts:
+                if p["author"]["handle"] == one.get("handle"):
+                    return 200, {"did": p["author"]["did"]}, rl
+            return 400, {"error": "InvalidRequest", "message": "Unable to resolve handle"}, rl
         if nsid == "app.bsky.feed.searchPosts":
             if not authed and not self.public_search:
                 html = (

@@ -114,3 +114,34 @@ def test_a_mixed_run_stores_every_post_once_and_a_restart_resumes_each_source(
         assert str(link).startswith(prefixes[str(platform)]), link
         assert str(post_id).startswith(f"{platform}:")
     assert scalar(pg_url, "SELECT count(*) FROM tweets WHERE platform = 'x' AND link IS NULL") == 7
+
+
+def test_the_bluesky_jetstream_feeds_a_run(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes import jetstream_server
+
+    with jetstream_server.running() as (fake, url):
+        fake.post("did:plc:alice", "brand on the firehose", 4)
+        fake.post("did:plc:bob", "something else", 3)
+        cfg = settings_from_dict(
+            {
+                "pipeline": {"max_wait": "1s"},
+                "analyzer": {"kind": "offline"},
+                "sources": [
+                    {
+                        "name": "fire",
+                        "type": "bluesky",
+                        "stream": True,
+                        "stream_url": url,
+                        "searches": ["brand"],
+                    }
+                ],
+                "sinks": {"console": False},
+            }
+        )
+        run_job(cfg, env_for(tmp_path, pg_url), limit=4, recovery=False, live=False)
+    rows = _rows(pg_url, "SELECT platform, watch, link FROM tweets ORDER BY link")
+    assert len(rows) == 4
+    assert all(p == "bluesky" and w == "jetstream" for p, w, _ in rows)
+    assert rows[0][2] == "https://bsky.app/profile/did:plc:alice/post/3ljet00000001"
