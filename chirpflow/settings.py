@@ -124,7 +124,8 @@ class SourceSettings(_Section):
     hashtags: list[str] = Field(default_factory=list)  # mastodon
     auth_url: str | None = None  # reddit token / bluesky login host, when not the default
     user_agent: str | None = Field(None, min_length=10, max_length=300)  # reddit
-    stream: bool = False  # bluesky: the Jetstream firehose instead of polling
+    # bluesky: the Jetstream firehose instead of polling; mastodon: stream the hashtags
+    stream: bool = False
     stream_url: str | None = None  # bluesky: a Jetstream host (wss://...)
     # kafka
     topic: str | None = None
@@ -165,8 +166,10 @@ def _check_platform_keys(src: SourceSettings) -> None:
         raise ValueError("a mastodon source needs 'base_url', the instance (https://...)")
     if src.type != "mastodon" and src.hashtags:
         raise ValueError("'hashtags' is for mastodon sources (search '#tag' elsewhere)")
-    if src.stream and src.type != "bluesky":
-        raise ValueError("'stream' is for bluesky sources (the Jetstream firehose)")
+    if src.stream and src.type == "reddit":
+        raise ValueError("'stream' is for bluesky (Jetstream) and mastodon (hashtags) sources")
+    if src.stream and src.type == "mastodon" and not src.hashtags:
+        raise ValueError("a streaming mastodon source needs 'hashtags'")
     if src.type != "reddit" and (src.subreddits or src.comments):
         raise ValueError("'subreddits' and 'comments' are for reddit sources")
 

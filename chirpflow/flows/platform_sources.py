@@ -15,6 +15,7 @@ from chirpflow.connectors.providers.base import Pricing, Provider, Watch, WatchK
 from chirpflow.connectors.redis.rate_limit import RedisLimiter
 from chirpflow.connectors.sources import jetstream
 from chirpflow.connectors.sources.jetstream import JetstreamReader
+from chirpflow.connectors.sources.mastodon_stream import MastodonStreamReader
 from chirpflow.connectors.sources.polling_reader import PollingReader
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
@@ -90,6 +91,16 @@ def platform_provider(src: SourceSettings, env: Mapping[str, str]) -> Provider:
 def platform_readers(
     src: SourceSettings, env: Mapping[str, str], hooks: SourceHooks
 ) -> list[RecordReader]:
+    streams: list[RecordReader] = []
+    if src.stream and src.type == "mastodon":  # one SSE stream per hashtag, the rest polled
+        assert src.base_url is not None
+        streams = [
+            MastodonStreamReader(src.name, src.base_url, tag, env, on_fatal=hooks.on_fatal)
+            for tag in src.hashtags
+        ]
+        src = src.model_copy(update={"hashtags": [], "stream": False})
+        if not (src.timelines or src.searches):
+            return streams
     if src.stream:  # bluesky Jetstream: one partition, keywords and accounts filtered
         return [
             JetstreamReader(
@@ -127,4 +138,4 @@ def platform_readers(
                 order_key=ORDER[src.type],
             )
         )
-    return out
+    return streams + out

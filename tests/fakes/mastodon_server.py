@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from tests.fakes.http_fake import serve
+from tests.fakes.http_fake import Streamed, serve
 
 Reply = tuple[int, Any, dict[str, str]]
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -38,6 +38,9 @@ class FakeMastodon:
     codes: list[int] = field(default_factory=list)
     used: int = 0
     base: str = ""
+    # streaming: one script per connection (bytes and pauses); none left = an empty stream
+    streams: deque[Streamed] = field(default_factory=deque)
+    stream_connects: int = 0
     _n: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,6 +123,15 @@ class FakeMastodon:
         if self.used > self.limit:
             return 429, {"error": "Too many requests"}, rl
         parts = path.strip("/").split("/")
+        if path == "/api/v2/instance":
+            streaming = self.base.replace("http://", "ws://", 1)
+            return 200, {"domain": HOST, "configuration": {"urls": {"streaming": streaming}}}, rl
+        if path == "/api/v1/streaming/hashtag":
+            if not auth:
+                return 401, {"error": "This method requires an authenticated user"}, {}
+            self.stream_connects += 1
+            script = self.streams.popleft() if self.streams else Streamed([b":thump\n\n", 0.5])
+            return 200, script, {"content-type": "text/event-stream"}
         if path == "/api/v1/accounts/lookup":
             acct = params.get("acct", "").split("@")[0]
             for s in self.statuses:
@@ -188,3 +200,10 @@ def running(fake: FakeMastodon | None = None) -> Iterator[tuple[FakeMastodon, st
     with serve(fake.handle) as url:
         fake.base = url
         yield fake, url
+
+
+def sse_update(status: dict[str, Any]) -> bytes:
+    """One ``update`` event as Mastodon streams it."""
+    import orjson
+
+    return b"event: update\ndata: " + orjson.dumps(status) + b"\n\n"
