@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from chirpflow.connectors.postgres.stats import store_stats
 from chirpflow.flows.job import run_job
 from chirpflow.settings import Settings, settings_from_dict
 from tests.fakes import bluesky_server, mastodon_server, reddit_server, x_server
@@ -101,6 +102,9 @@ def test_a_mixed_run_stores_every_post_once_and_a_restart_resumes_each_source(
         run_job(cfg, env, limit=8, recovery=True, live=False)
     counts = _by_platform(pg_url)
     assert counts == {"x": 7, "reddit": 7, "bluesky": 6, "mastodon": 6}
+    stats = store_stats(pg_url)
+    assert stats["by_platform"] == counts and stats["tweets_ingested"] == 26
+    assert {"reddit", "bluesky", "mastodon", "x"} <= set(stats["providers"])
     assert scalar(pg_url, "SELECT count(*) FROM duplicates") == 0
     assert scalar(pg_url, "SELECT count(*) FROM dead_letters") == 0
     assert scalar(pg_url, "SELECT count(*) FROM analyses") == 26
