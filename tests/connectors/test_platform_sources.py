@@ -114,6 +114,17 @@ def test_reddit_429_malformed_json_and_an_expired_token_are_ridden_out() -> None
     assert len(fake.tokens) == 1 and usage and all(u.provider == "reddit" for u in usage)
 
 
+def test_reddit_remaining_zero_pauses_until_the_window_resets() -> None:
+    fake = reddit_server.FakeReddit(limit=2, window_s=1.0)
+    with reddit_server.running(fake) as (fake, url):
+        posts = fake.post("brand", "alice", "busy", 250)  # three pages, two calls a second
+        reader = reddit_reader(url, "r/brand")
+        got, _ = drain(reader, reader.start_position(), 250, timeout=8)
+        reader.close()
+    assert names(got) == posts
+    assert 429 not in fake.statuses  # paused on "0.0" remaining: never refused
+
+
 def test_reddit_credentials_refused_stop_the_source() -> None:
     fatal: list[str] = []
     with reddit_server.running() as (fake, url):

@@ -14,7 +14,9 @@ and injected answers (malformed JSON, 5xx).
 from __future__ import annotations
 
 import base64
+import math
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +37,7 @@ class FakeReddit:
     username: str | None = None
     password: str | None = None
     limit: int = 600  # requests per window (Reddit: 600 per 10 minutes)
-    window_s: int = 600
+    window_s: float = 600.0
     private: set[str] = field(default_factory=set)
     banned: set[str] = field(default_factory=set)
     empty_with_after: bool = False  # an empty page that still names an `after`
@@ -46,6 +48,7 @@ class FakeReddit:
     tokens: set[str] = field(default_factory=set)
     agents: set[str] = field(default_factory=set)
     used: int = 0
+    _window_start: float = field(default_factory=time.monotonic)
     _next: int = 1_000_000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -135,12 +138,15 @@ class FakeReddit:
                 {"message": "Unauthorized", "error": 401},
                 {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
             )
+        now = time.monotonic()
+        if now >= self._window_start + self.window_s:
+            self._window_start, self.used = now, 0
         self.used += 1
         remaining = max(0, self.limit - self.used)
         rl = {
             "x-ratelimit-used": str(self.used),
             "x-ratelimit-remaining": f"{float(remaining):.1f}",
-            "x-ratelimit-reset": "1",
+            "x-ratelimit-reset": str(math.ceil(self._window_start + self.window_s - now)),
         }
         if self.used > self.limit:
             return 429, {"message": "Too Many Requests", "error": 429}, rl
