@@ -149,3 +149,41 @@ def test_the_bluesky_jetstream_feeds_a_run(
     assert len(rows) == 4
     assert all(p == "bluesky" and w == "jetstream" for p, w, _ in rows)
     assert rows[0][2] == "https://bsky.app/profile/did:plc:alice/post/3ljet00000001"
+
+
+def test_a_private_subreddit_stops_its_source_with_an_alert_while_others_go_on(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes import discord_server
+
+    fake = reddit_server.FakeReddit(private={"secret"})
+    with reddit_server.running(fake) as (fake, url), discord_server.running() as (dc, hook):
+        fake.post("brand", "alice", "public post", 3)
+        fake.post("secret", "eve", "hidden")
+        monkeypatch.setenv("REDDIT_CLIENT_ID", fake.client_id)
+        monkeypatch.setenv("REDDIT_CLIENT_SECRET", fake.secret)
+        monkeypatch.setenv("DISCORD_WEBHOOK_URL", hook)
+        cfg = settings_from_dict(
+            {
+                "pipeline": {"max_wait": "1s"},
+                "analyzer": {"kind": "offline"},
+                "sources": [
+                    {
+                        "name": "rd",
+                        "type": "reddit",
+                        "base_url": url,
+                        "auth_url": url,
+                        "interval": "1s",
+                        "subreddits": ["brand", "secret"],
+                    }
+                ],
+                "sinks": {"console": False},
+                "alerts": {"channels": {"ops": {"type": "discord"}}, "rules": []},
+            }
+        )
+        run_job(cfg, env_for(tmp_path, pg_url), limit=3, recovery=False, live=False)
+    assert _by_platform(pg_url) == {"reddit": 3}
+    assert len(dc.messages) == 1
+    embed = dc.messages[0]["embeds"][0]
+    assert "rd:timeline:r/secret" in embed["title"]
+    assert "private" in str(embed)
