@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chirpflow.platforms import hashed_key
 
@@ -90,12 +90,27 @@ class Tweet:
     platform: str = "x"
     link: str | None = None
 
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            """Fields added later, on a Tweet restored from an older recovery snapshot.
+
+            Only called when a slot is unset, so it costs nothing otherwise.
+            """
+            try:
+                return _ADDED_LATER[name]
+            except KeyError:
+                raise AttributeError(name) from None
+
     @property
     def url(self) -> str:
         if self.link is not None:
             return self.link
         user = self.author_username or "i"
         return f"https://x.com/{user}/status/{self.id}"
+
+
+_ADDED_LATER: dict[str, Any] = {"platform": "x", "link": None}
 
 
 @dataclass(slots=True)

@@ -224,3 +224,21 @@ def test_a_canonical_post_with_a_wrong_id_or_link_is_a_dead_letter() -> None:
     for bad in ({"id": "t3_1abc2z"}, {"link": "javascript:alert(1)"}, {"platform": "myspace"}):
         out = normalize(record(0, {**doc, **bad}))
         assert isinstance(out, DeadLetter) and out.reason.value == "invalid_value", bad
+
+
+def test_a_tweet_from_an_older_snapshot_is_an_x_tweet() -> None:
+    import pickle
+
+    old = tweet(7)
+    state = old.__getstate__()
+    assert isinstance(state, tuple)
+    slots = {k: v for k, v in state[1].items() if k not in ("platform", "link")}
+    restored = Tweet.__new__(Tweet)
+    for k, v in slots.items():  # what unpickling a Tweet saved before platforms did
+        setattr(restored, k, v)
+    assert restored.platform == "x" and restored.link is None
+    assert restored.url == old.url and dedup_key(restored) == dedup_key(old)
+    again = pickle.loads(pickle.dumps(restored))
+    assert again.platform == "x" and again.id == old.id
+    with pytest.raises(AttributeError):
+        getattr(restored, "nonexistent")
