@@ -240,5 +240,6 @@ def test_a_tweet_from_an_older_snapshot_is_an_x_tweet() -> None:
     assert restored.url == old.url and dedup_key(restored) == dedup_key(old)
     again = pickle.loads(pickle.dumps(restored))
     assert again.platform == "x" and again.id == old.id
+    name = "nonexistent"
     with pytest.raises(AttributeError):
-        getattr(restored, "nonexistent")
+        getattr(restored, name)
