@@ -143,6 +143,18 @@ def test_reddit_credentials_refused_stop_the_source() -> None:
     ]
 
 
+def test_reddit_script_app_credentials_log_in_as_the_user() -> None:
+    fake = reddit_server.FakeReddit(username="me", password="pw")
+    with reddit_server.running(fake) as (fake, url):
+        (post,) = fake.post("brand", "alice", "x")
+        script = {**REDDIT_ENV, "REDDIT_USERNAME": "me", "REDDIT_PASSWORD": "pw"}
+        reader = reddit_reader(url, "r/brand", script)
+        got, _ = drain(reader, reader.start_position(), 1)
+        reader.close()
+    assert names(got) == [post]
+    assert fake.agents == {"python:chirpflow:0.1.0 (by /u/me)"}
+
+
 def test_reddit_payloads_normalize_and_a_removed_post_is_a_dead_letter() -> None:
     with reddit_server.running() as (fake, url):
         keep, gone = fake.post("brand", "alice", "title", 2, body="body &amp; more")
