@@ -92,6 +92,23 @@ def test_a_private_subreddit_stops_only_its_source_with_the_reason() -> None:
     assert fatal == [("rd:timeline:r/secret", "Reddit 403: r/secret is private")]
 
 
+@pytest.mark.parametrize(
+    ("sub", "reason"),
+    [
+        ("banned", "Reddit 404: r/banned is banned"),
+        ("nowhere", "Reddit: no such subreddit (r/nowhere)"),
+    ],
+)
+def test_a_banned_or_unknown_subreddit_stops_its_source(sub: str, reason: str) -> None:
+    fatal: list[str] = []
+    with reddit_server.running(reddit_server.FakeReddit(banned={"banned"})) as (fake, url):
+        fake.post("banned", "eve", "gone")
+        reader = reddit_reader(url, f"r/{sub}", on_fatal=lambda s, r: fatal.append(r))
+        got, _ = drain(reader, reader.start_position(), 1, timeout=3)
+        reader.close()
+    assert got == [] and fatal == [reason]
+
+
 def test_reddit_429_malformed_json_and_an_expired_token_are_ridden_out() -> None:
     with reddit_server.running() as (fake, url):
         posts = fake.post("brand", "alice", "hello", 3)
