@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chirpflow.platforms import hashed_key
 from chirpflow.runs import current_run_id, new_record_id
 
 
@@ -47,6 +48,7 @@ class DeadLetterReason(StrEnum):
     WRONG_TYPE = "wrong_type"
     INVALID_VALUE = "invalid_value"
     TOO_LARGE = "too_large"
+    DELETED = "deleted"  # a post deleted or removed on its platform
     ANALYZER_FAILED = "analyzer_failed"
 
 
@@ -86,6 +88,22 @@ class Tweet:
     # how many tweets its chunk key will have in all, when known (an on-demand
     # job's size, carried by its last page): the key's last chunk closes at once
     key_total: int | None = None
+    # "x" (the default) or another platform (see chirpflow.platforms); a post of
+    # another platform carries its web address in ``link``
+    platform: str = "x"
+    link: str | None = None
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            """Fields added later, on a Tweet restored from an older recovery snapshot.
+
+            Only called when a slot is unset, so it costs nothing otherwise.
+            """
+            try:
+                return _ADDED_LATER[name]
+            except KeyError:
+                raise AttributeError(name) from None
 
     @property
     def handle(self) -> str | None:
@@ -95,8 +113,14 @@ class Tweet:
 
     @property
     def url(self) -> str:
-        """The tweet on x.com: by handle when it is a valid one, else by id alone."""
+        """The post's web address: its platform's own link, else on x.com by handle
+        when it is a valid one, else by id alone."""
+        if self.link is not None:
+            return self.link
         return f"https://x.com/{self.handle or 'i'}/status/{self.id}"
+
+
+_ADDED_LATER: dict[str, Any] = {"platform": "x", "link": None}
 
 
 @dataclass(slots=True)
@@ -233,6 +257,7 @@ class RawRecord:
     fetched_at: datetime
     watch: str | None = None
     key_total: int | None = None  # see Tweet.key_total
+    platform: str = "x"  # the platform whose native payload this is
 
 
 HANDLE_PATTERN = r"[A-Za-z0-9_]{1,15}"  # X's rule for a handle
@@ -245,9 +270,14 @@ def is_job_tweet(tweet: Tweet) -> bool:
 
 
 def dedup_key(tweet: Tweet) -> int:
-    """The id deduplication counts: the tweet id, or (job, tweet id) for a job's tweet."""
+    """The id deduplication counts: the tweet id, or (job, tweet id) for a job's tweet.
+
+    A post of another platform counts by a hash of its platform-aware id.
+    """
     if not is_job_tweet(tweet):
-        return int(tweet.id)
+        if tweet.platform == "x":
+            return int(tweet.id)
+        return hashed_key(tweet.id)
     digest = hashlib.blake2b(f"{tweet.watch}:{tweet.id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") & (2**63 - 1)
 

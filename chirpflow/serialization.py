@@ -56,8 +56,17 @@ def tweet_to_dict(tweet: Tweet) -> dict[str, Any]:
     }
 
 
+def post_to_dict(tweet: Tweet) -> dict[str, Any]:
+    """A post's JSON: an X tweet's is unchanged, another platform's adds ``platform``, ``link``."""
+    doc = tweet_to_dict(tweet)
+    if tweet.platform != "x":
+        doc["platform"] = tweet.platform
+        doc["link"] = tweet.link
+    return doc
+
+
 def tweet_to_json(tweet: Tweet) -> bytes:
-    return dumps(tweet_to_dict(tweet))
+    return dumps(post_to_dict(tweet))
 
 
 def analysis_to_dict(analysis: TweetAnalysis) -> dict[str, Any]:

@@ -64,6 +64,7 @@ class PipelineSettings(_Section):
 
 
 POLLED = ("x", "twitterapi_io", "rapidapi")
+PLATFORM_SOURCES = ("reddit", "bluesky", "mastodon")  # other platforms than X
 
 
 class StreamRule(_Section):
@@ -83,7 +84,18 @@ class SourceSettings(_Section):
     """
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@#-]+$")
-    type: Literal["synthetic", "jsonl", "x", "twitterapi_io", "rapidapi", "x_stream", "kafka"]
+    type: Literal[
+        "synthetic",
+        "jsonl",
+        "x",
+        "twitterapi_io",
+        "rapidapi",
+        "x_stream",
+        "kafka",
+        "reddit",
+        "bluesky",
+        "mastodon",
+    ]
     # synthetic
     seed: int = 42
     rate: float = Field(0.0, ge=0, description="tweets per second; 0 = as fast as possible")
@@ -106,6 +118,16 @@ class SourceSettings(_Section):
     price_per_tweet: float | None = Field(None, ge=0)
     # x_stream
     rules: list[StreamRule] = Field(default_factory=list)
+    # reddit (timelines = users), bluesky (timelines = handles), mastodon (timelines =
+    # accounts, base_url = the instance): see chirpflow/flows/platform_sources.py
+    subreddits: list[str] = Field(default_factory=list)
+    comments: bool = False  # reddit: also the new comments of each subreddit
+    hashtags: list[str] = Field(default_factory=list)  # mastodon
+    auth_url: str | None = None  # reddit token / bluesky login host, when not the default
+    user_agent: str | None = Field(None, min_length=10, max_length=300)  # reddit
+    # bluesky: the Jetstream firehose instead of polling; mastodon: stream the hashtags
+    stream: bool = False
+    stream_url: str | None = None  # bluesky: a Jetstream host (wss://...)
     # kafka
     topic: str | None = None
     stop_at_end: bool = False  # read up to the end as it is at start, then finish (backfills)
@@ -123,9 +145,34 @@ class SourceSettings(_Section):
             raise ValueError("an x_stream source needs 'rules' ([{value = ..., tag = ...}])")
         if self.type == "x_stream" and len({r.tag for r in self.rules}) != len(self.rules):
             raise ValueError("x_stream rules need distinct tags")
+        if self.type in PLATFORM_SOURCES:
+            _check_platform_keys(self)
         if self.type == "kafka" and not self.topic:
             raise ValueError("a kafka source needs 'topic'")
         return self
+
+
+def _check_platform_keys(src: SourceSettings) -> None:
+    watched = {
+        "reddit": ("subreddits", "timelines", "searches"),
+        "bluesky": ("timelines", "searches"),
+        "mastodon": ("hashtags", "timelines", "searches"),
+    }[src.type]
+    if not any(getattr(src, k) for k in watched):
+        names = ", ".join(f"'{k}'" for k in watched)
+        raise ValueError(f"a {src.type} source needs something to watch: {names}")
+    if src.mentions:
+        raise ValueError(f"a {src.type} source has no 'mentions'; use 'searches'")
+    if src.type == "mastodon" and not (src.base_url or "").startswith(("https://", "http://")):
+        raise ValueError("a mastodon source needs 'base_url', the instance (https://...)")
+    if src.type != "mastodon" and src.hashtags:
+        raise ValueError("'hashtags' is for mastodon sources (search '#tag' elsewhere)")
+    if src.stream and src.type == "reddit":
+        raise ValueError("'stream' is for bluesky (Jetstream) and mastodon (hashtags) sources")
+    if src.stream and src.type == "mastodon" and not src.hashtags:
+        raise ValueError("a streaming mastodon source needs 'hashtags'")
+    if src.type != "reddit" and (src.subreddits or src.comments):
+        raise ValueError("'subreddits' and 'comments' are for reddit sources")
 
 
 class PriceSettings(_Section):

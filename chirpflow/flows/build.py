@@ -24,6 +24,7 @@ from chirpflow.connectors.sources.synthetic import SyntheticTweets
 from chirpflow.connectors.sources.synthetic_reader import SyntheticReader
 from chirpflow.connectors.sources.x_stream import XStreamReader
 from chirpflow.errors import ConfigError
+from chirpflow.flows.platform_sources import platform_readers
 from chirpflow.logs import add_secret_vars
 from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.operators.alerts.rules import AlertRule
@@ -37,6 +38,7 @@ from chirpflow.operators.result_cache import LruResultCache, ResultCache
 from chirpflow.rate_limits import RateLimiter
 from chirpflow.settings import (
     DEMO_RATE,
+    PLATFORM_SOURCES,
     POLLED,
     AlertSettings,
     AnalyzerSettings,
@@ -209,6 +211,8 @@ def make_readers(
                 )
             )
         return out
+    if src.type in PLATFORM_SOURCES:
+        return platform_readers(src, env, hooks)
     if src.type == "kafka":
         assert src.topic is not None
         bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import httpx
 
 from chirpflow.flows.service_check import Check, ServiceCheck, tcp_probe
-from chirpflow.settings import POLLED, Environment, Settings, redact_url
+from chirpflow.settings import PLATFORM_SOURCES, POLLED, Environment, Settings, redact_url
 
 TIMEOUT_S = 5.0
 DEFAULT_LLM_BASE = "https://api.openai.com/v1"
@@ -139,6 +139,7 @@ def all_checks(
 ) -> dict[str, Check]:
     """Everything the configuration uses, for ``chirpflow doctor``."""
     from chirpflow.flows.build import BASE_URLS, KEY_VARS  # imports the LLM SDK: slow
+    from chirpflow.flows.platform_checks import platform_check
 
     vars = os.environ if vars is None else vars
     checks = service_checks(env)
@@ -154,6 +155,8 @@ def all_checks(
                 checks[name] = _missing(var)
             else:
                 checks[name] = partial(reachable, src.base_url or BASE_URLS[src.type])
+        if src.type in PLATFORM_SOURCES:
+            checks[f"source {src.name} ({src.type})"] = partial(platform_check, src, vars)
         if src.type == "kafka" and not env.kafka_bootstrap_servers:
             checks[f"source {src.name} (kafka)"] = _missing("KAFKA_BOOTSTRAP_SERVERS")
     for name, ch in settings.alerts.channels.items():

@@ -40,6 +40,10 @@ class Invalid(Exception):
 
 def normalize(record: RawRecord) -> Tweet | DeadLetter:
     """The tweet in ``record``, or a dead letter saying why there is none."""
+    if record.platform != "x":  # a native payload of another platform
+        from chirpflow.operators.platforms.dispatch import normalize_native
+
+        return normalize_native(record)
     try:
         obj = _decode(record.payload)
         return _to_tweet(obj, record)
@@ -253,6 +257,10 @@ def _reference(obj: dict[str, Any]) -> tuple[str | None, RefKind | None]:
 
 
 def _to_tweet(obj: dict[str, Any], record: RawRecord) -> Tweet:
+    if "platform" in obj and obj["platform"] != "x":  # another platform's post, e.g. from Kafka
+        from chirpflow.operators.platforms.dispatch import from_canonical
+
+        return from_canonical(obj, record)
     now = datetime.now(UTC)
     tweet_id = _id(obj, "id", required=True)
     text = _str(obj, "text", required=True, limit=MAX_TEXT_CHARS)

@@ -55,7 +55,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         data = out if isinstance(out, bytes) else b"" if out is None else orjson.dumps(out)
         self.send_response(status)
-        if out is not None:
+        if out is not None and "content-type" not in extra:
             self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         for k, v in extra.items():
@@ -65,7 +65,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _stream(self, status: int, out: Streamed, extra: dict[str, str]) -> None:
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        if "content-type" not in extra:
+            self.send_header("content-type", "application/json")
         self.send_header("transfer-encoding", "chunked")
         for k, v in extra.items():
             self.send_header(k, v)

@@ -14,7 +14,7 @@ import orjson
 
 from chirpflow.connectors.kafka.producer import SafeProducer
 from chirpflow.model import ChunkResult, DeadLetter, Outcome
-from chirpflow.serialization import dumps, tweet_to_dict
+from chirpflow.serialization import dumps, post_to_dict
 
 
 class KafkaOutcomeWriter:
@@ -32,7 +32,7 @@ class KafkaOutcomeWriter:
                 tweets = {t.id: t for t in item.chunk.tweets}
                 for a in item.analyses:
                     doc = {
-                        "tweet": tweet_to_dict(tweets[a.tweet_id]),
+                        "tweet": post_to_dict(tweets[a.tweet_id]),
                         "analysis": asdict(a),
                         "chunk_id": item.analysis.chunk_id,
                     }

@@ -25,6 +25,7 @@ import httpx
 
 from chirpflow.connectors.notify.channel import ChannelGone, RateLimited, Rejected, Transient
 from chirpflow.model import Notification
+from chirpflow.platforms import site_name
 
 LIMIT = 4096
 MAX_RETRIES = 5
@@ -51,7 +52,7 @@ def render(n: Notification) -> tuple[str, str]:
         md.append(f"[{escape(label)}]({escape_url(url)})")
         plain.append(f"{label}: {url}")
     if n.url:
-        md.append(f"[open on X]({escape_url(n.url)})")
+        md.append(f"[open on {escape(site_name(n.url))}]({escape_url(n.url)})")
         plain.append(n.url)
     return "\n\n".join(md), "\n\n".join(plain)
 
@@ -63,7 +64,8 @@ def render_html(n: Notification) -> str:
         parts.append("\n".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in n.fields))
     parts += [f'<a href="{html.escape(u)}">{html.escape(label)}</a>' for label, u in n.links]
     if n.url:
-        parts.append(f'<a href="{html.escape(n.url)}">open on X</a>')
+        site = html.escape(site_name(n.url))
+        parts.append(f'<a href="{html.escape(n.url)}">open on {site}</a>')
     return "\n\n".join(parts)
 
 

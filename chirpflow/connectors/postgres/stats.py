@@ -51,6 +51,9 @@ def store_stats(url: str) -> dict[str, Any]:
         out["by_source"] = {
             s: n for s, n in conn.execute("SELECT source, count(*) FROM tweets GROUP BY source")
         }
+        out["by_platform"] = {
+            p: n for p, n in conn.execute("SELECT platform, count(*) FROM tweets GROUP BY 1")
+        }
     ingested = out["tweets_ingested"]
     out["source_cost_usd"] = sum(p["cost_usd"] for p in out["providers"].values())
     out["cost_per_1k_tweets_usd"] = (out["llm_cost_usd"] / ingested * 1000) if ingested else 0.0

@@ -30,6 +30,7 @@ from tenacity import RetryCallState
 
 from chirpflow import metrics
 from chirpflow.connectors.notify.outbox import insert_rows
+from chirpflow.connectors.postgres.post_rows import post_row
 from chirpflow.model import (
     JOB_PREFIX,
     ChunkResult,
@@ -39,6 +40,7 @@ from chirpflow.model import (
     Tweet,
     split_origin,
 )
+from chirpflow.platforms import store_key
 from chirpflow.retry import retrying, scaled_jitter
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,9 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("origin", "text"),
         ("chunk_id", "text"),
         ("author_followers", "int8"),
+        ("platform", "text"),
+        ("post_id", "text"),
+        ("link", "text"),
     ),
     "analyses": (
         ("tweet_id", "int8"),
@@ -261,6 +266,8 @@ class Rows:
 
 
 def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
+    if t.platform != "x":
+        return post_row(t, chunk_id)
     m = t.metrics
     return (
         int(t.id),
@@ -283,6 +290,9 @@ def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
         t.origin,
         chunk_id,
         t.author_followers,
+        "x",
+        None,
+        None,
     )
 
 
@@ -360,7 +370,7 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             for a in item.analyses:
                 rows.analyses.append(
                     (
-                        int(a.tweet_id),
+                        store_key(a.tweet_id),
                         a.analyzer_version,
                         a.analyzer,
                         a.sentiment.value,
@@ -401,7 +411,9 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             if ca.key.startswith(JOB_PREFIX):
                 rows.job_results.append(_job_result(item))
         elif isinstance(item, Duplicate):
-            rows.duplicates.append((item.origin, int(item.tweet_id), item.source, item.seen_at))
+            rows.duplicates.append(
+                (item.origin, store_key(item.tweet_id), item.source, item.seen_at)
+            )
             rows.saw(item.origin)
         elif isinstance(item, DeadLetter):
             rows.dead_letters.append(_dead_row(item, now))

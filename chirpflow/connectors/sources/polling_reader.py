@@ -61,6 +61,8 @@ class PollingReader:
         on_usage: Callable[[Usage], None] | None = None,
         on_fatal: Callable[[str, str], None] | None = None,
         backoff_s: float = BACKOFF_START_S,
+        platform: str = "x",
+        order_key: Callable[[Any], int] | None = None,
     ) -> None:
         self.source = source
         self.provider = provider
@@ -72,6 +74,9 @@ class PollingReader:
         self.on_usage = on_usage
         self.on_fatal = on_fatal
         self.backoff_s = backoff_s
+        # another platform: its payloads are native, ordered by ``order_key``
+        self.platform = platform
+        self._key = order_key or _id_of
         self._stream = f"{source}:{watch.label}"
         self._feed: Feed[dict[str, Any]] = Feed(f"poll {self._stream}", self._poll_forever)
         self._resume_from: str | None = None
@@ -97,10 +102,17 @@ class PollingReader:
             exhausted = self.failed is not None
             return ReadResult([], position, exhausted=exhausted, wait_until=now + READ_POLL)
         records = [
-            RawRecord(make_origin(self._stream, seq + i), self.source, p, now, self.watch.label)
+            RawRecord(
+                make_origin(self._stream, seq + i),
+                self.source,
+                p,
+                now,
+                self.watch.label,
+                platform=self.platform,
+            )
             for i, p in enumerate(payloads)
         ]
-        newest = max((id_key(p.get("id")) for p in payloads if isinstance(p, dict)), default=-1)
+        newest = max((self._key(p) for p in payloads if isinstance(p, dict)), default=-1)
         if newest > id_key(since_id):
             since_id = str(newest)
         return ReadResult(records, (since_id, seq + len(payloads)))
@@ -156,11 +168,9 @@ class PollingReader:
                     )
                 done = True
             if done:
-                collected.sort(key=lambda p: id_key(p.get("id")) if isinstance(p, dict) else -1)
+                collected.sort(key=lambda p: self._key(p) if isinstance(p, dict) else -1)
                 self._feed.put(collected)
-                newest = max(
-                    (id_key(p.get("id")) for p in collected if isinstance(p, dict)), default=-1
-                )
+                newest = max((self._key(p) for p in collected if isinstance(p, dict)), default=-1)
                 if newest > id_key(since_id):
                     since_id = str(newest)
                 self.polls += 1
@@ -177,7 +187,7 @@ class PollingReader:
                 raise ProviderError(ErrorKind.TRANSIENT, "closing")
         page = self.provider.fetch(self.watch, since_id, cursor)
         floor = id_key(since_id)
-        fresh = [t for t in page.tweets if not isinstance(t, dict) or id_key(t.get("id")) > floor]
+        fresh = [t for t in page.tweets if not isinstance(t, dict) or self._key(t) > floor]
         collected.extend(fresh)
         for e in page.errors:
             log.warning("%s: partial error: %s", self._stream, e)
@@ -195,3 +205,8 @@ class PollingReader:
         log.error("%s: source stopped: %s", self._stream, reason)
         if self.on_fatal is not None:
             self.on_fatal(self._stream, reason)
+
+
+def _id_of(payload: dict[str, Any]) -> int:
+    """An X tweet's order: its id."""
+    return id_key(payload.get("id"))

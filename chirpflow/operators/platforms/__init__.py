@@ -1,0 +1,1 @@
+"""Normalization of the posts of platforms other than X (one module each)."""
