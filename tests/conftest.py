@@ -13,6 +13,7 @@ import redis
 from chirpflow.connectors.embedded.kafka import EmbeddedKafka
 from chirpflow.connectors.embedded.postgres import EmbeddedPostgres, drop_database, ensure_database
 from chirpflow.connectors.embedded.redis import EmbeddedRedis
+from chirpflow.connectors.postgres.pool import open_pools
 from tests.labelled_data import write_labelled_sets
 
 _db_counter = itertools.count()
@@ -27,6 +28,16 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if config.option.basetemp is None:
         config.option.basetemp = tempfile.mkdtemp(prefix="chirpflow-tests-")
+
+
+@pytest.fixture(autouse=True)
+def _no_pool_left_open() -> Iterator[None]:
+    """A test that opens a connection pool closes it: a pool left open keeps
+    threads reconnecting to a database that the next fixture drops."""
+    before = {id(p) for p in open_pools()}
+    yield
+    left = [p.name for p in open_pools() if id(p) not in before]
+    assert not left, f"connection pool(s) left open: {left}"
 
 
 @pytest.fixture(scope="session")

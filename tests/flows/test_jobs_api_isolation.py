@@ -158,7 +158,7 @@ def test_a_running_job_reader_is_the_heartbeat_the_api_waits_for(store: JobStore
     provider = job_provider(
         JobSettings(base_url="http://127.0.0.1:9"), {"TWITTERAPI_IO_KEY": "unused"}
     )
-    reader = JobReader(store, provider, max_active=1, idle_s=0.05)
+    reader = JobReader(JobStore(store.url), provider, max_active=1, idle_s=0.05)  # owns its store
     reader.read(0, 10)  # the flow starts reading: the reader's thread beats
     _until(store.workers.alive)
     reader.close()  # a stopping worker says so at once

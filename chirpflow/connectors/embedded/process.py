@@ -13,10 +13,17 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            self.args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        if self.log_path is None:
+            out: int = subprocess.DEVNULL
+            self.proc = subprocess.Popen(
+                self.args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+            return
+        # the child keeps its own copy of the log's descriptor: ours closes at once
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -6,12 +6,23 @@ component.
 
 from __future__ import annotations
 
+import weakref
+
 from psycopg_pool import ConnectionPool
+
+# Every pool this process opened and has not garbage-collected; the test suite
+# fails a test that leaves one of them open (see ``open_pools``).
+_POOLS: weakref.WeakSet[ConnectionPool] = weakref.WeakSet()
+
+
+def open_pools() -> list[ConnectionPool]:
+    """The pools opened by :func:`open_pool` that are still open."""
+    return [p for p in list(_POOLS) if not p.closed]
 
 
 def open_pool(url: str, *, name: str, max_size: int = 4, timeout_s: float = 30.0) -> ConnectionPool:
     """Autocommit connections; ``check`` pings each one before handing it out."""
-    return ConnectionPool(
+    pool = ConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
@@ -21,3 +32,5 @@ def open_pool(url: str, *, name: str, max_size: int = 4, timeout_s: float = 30.0
         timeout=timeout_s,
         open=True,
     )
+    _POOLS.add(pool)
+    return pool

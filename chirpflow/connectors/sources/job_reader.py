@@ -103,6 +103,7 @@ class JobReader:
     def close(self) -> None:
         self._feed.stop()
         self.provider.close()
+        self.store.close()  # the reader owns its store and the pool behind it
 
     # -- the background thread ------------------------------------------------------
     def _adopt(self, rows: list[dict[str, Any]]) -> None:
