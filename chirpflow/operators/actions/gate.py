@@ -64,9 +64,7 @@ class SafetyGate:
             return GateResult("empty", "the text is empty")
         length = weighted_length(text)
         if length > self._s.max_weighted_length:
-            return GateResult(
-                "length", f"weighted length {length} > {self._s.max_weighted_length}"
-            )
+            return GateResult("length", f"weighted length {length} > {self._s.max_weighted_length}")
         pii = find_pii(text)
         if pii:
             return GateResult("pii", "personal data: " + ", ".join(pii))

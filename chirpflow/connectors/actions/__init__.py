@@ -1,0 +1,1 @@
+"""Acting on X and Telegram: posting, read-back, the post outbox, the approval bot."""
