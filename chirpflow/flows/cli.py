@@ -672,5 +672,13 @@ def db_url() -> None:
         click.echo(redact_url(url))
 
 
+def _add_actions() -> None:
+    from chirpflow.flows.actions_cli import actions
+
+    main.add_command(actions)
+
+
+_add_actions()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

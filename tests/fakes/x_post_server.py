@@ -1,4 +1,4 @@
-"""A fake X API v2 for posting: ``POST /2/tweets``, ``GET /2/users/me``, ``GET /2/users/:id/tweets``.
+"""A fake X API v2 for posting: POST /2/tweets, GET /2/users/me, GET /2/users/:id/tweets.
 
 Verifies OAuth 1.0a HMAC-SHA1 signatures independently of any library
 (base string over method, URL, oauth_* and query parameters, never a JSON
@@ -103,7 +103,7 @@ class FakeXPosting:
             {},
         )
 
-    def _who(self, method: str, path: str, headers: dict[str, str]) -> Account | None | str:
+    def _who(self, method: str, path: str, headers: dict[str, str]) -> Account | str | None:
         auth = headers.get("authorization", "")
         if auth.startswith("Bearer "):
             token = auth[7:]

@@ -59,7 +59,7 @@ def _plain_length(text: str) -> int:
             joined = False
             continue
         w = _weight(cp)
-        prev_heavy = w == 2 and cp > 0xFFFF or unicodedata.category(ch) == "So"
+        prev_heavy = (w == 2 and cp > 0xFFFF) or unicodedata.category(ch) == "So"
         total += w
     return total
 

@@ -1,0 +1,104 @@
+"""``chirpflow actions ...``: list drafts, counts, and the publisher that posts approved ones."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+import orjson
+
+from chirpflow.errors import ChirpflowError, ConfigError
+from chirpflow.logs import scrub
+from chirpflow.settings import Environment, load_settings
+
+if TYPE_CHECKING:
+    from chirpflow.connectors.actions.store import ActionStore
+
+CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
+
+
+@contextmanager
+def _store() -> Iterator[tuple[str, ActionStore]]:
+    from chirpflow.connectors.actions.store import ActionStore
+    from chirpflow.flows.services import database
+
+    with database(Environment.from_env()) as url:
+        store = ActionStore(url)
+        try:
+            yield url, store
+        finally:
+            store.close()
+
+
+@click.group()
+def actions() -> None:
+    """Reply and post drafts, approvals and posting to X."""
+
+
+@actions.command("list")
+@click.option("--status", default=None, help="pending, blocked, approved, rejected, posted, failed")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
+    """Drafts, newest first, with the check that blocked them."""
+    with _store() as (_, store):
+        drafts = store.drafts(status, limit)
+        counts = store.counts()
+    if as_json:
+        rows = [
+            {
+                "id": d.id,
+                "status": d.status,
+                "blocked_by": d.blocked_by,
+                "text": d.text,
+                "reply_to": d.tweet_id,
+                "context_version": d.context_version,
+                "prompt_version": d.prompt_version,
+            }
+            for d in drafts
+        ]
+        click.echo(scrub(orjson.dumps({"drafts": rows, "counts": counts}).decode()))
+        return
+    for d in drafts:
+        why = f" [{d.blocked_by}]" if d.blocked_by else ""
+        click.echo(f"{d.id:<32} {d.status:<9}{why} {d.text[:80]!r}")
+    click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no drafts")
+
+
+@actions.command("publish")
+@click.option("--config", default=None, help=CONFIG_HELP)
+@click.option("--once", is_flag=True, help="One round (resolve, then post what is pending).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+def publish(config: str | None, once: bool, interval: float) -> None:
+    """Post approved drafts to X exactly once (resolving interrupted posts by read-back)."""
+    from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
+    from chirpflow.connectors.actions.publisher import Publisher
+    from chirpflow.connectors.actions.x_poster import XPoster
+    from chirpflow.operators.actions.gate import SafetyGate
+
+    try:
+        settings = load_settings(config).actions
+        if not settings.enabled:
+            raise ConfigError("actions are off (kill switch): set actions.enabled = true")
+        poster = XPoster(settings.posting)
+        with _store() as (url, store):
+            outbox = PostOutbox(url)
+            try:
+                outbox.acquire(url)
+                pub = Publisher(outbox, poster, SafetyGate(settings.gate), store.paused)
+                stop = threading.Event()
+                while True:
+                    report = pub.run_once()
+                    for name in ("posted", "resolved", "released", "failed", "unresolved"):
+                        for draft_id in getattr(report, name):
+                            click.echo(f"{name}: {draft_id}")
+                    if once or stop.wait(interval):
+                        break
+            finally:
+                outbox.close()
+                poster.close()
+    except (ChirpflowError, PublisherBusy) as err:
+        raise click.ClickException(str(err)) from None
