@@ -22,7 +22,7 @@ def fake() -> Iterator[FakeXPosting]:
 
 
 def poster(fake: FakeXPosting, env: dict[str, str] = ENV, **kw: str) -> XPoster:
-    return XPoster(PostingSettings(base_url=fake.base_url, timeout_s=5, **kw), env=env)  # type: ignore[arg-type]
+    return XPoster(PostingSettings(base_url=fake.base_url, timeout_s=5, **kw), env=env)
 
 
 def test_the_fake_signs_the_documented_test_vector() -> None:
