@@ -88,10 +88,50 @@ class ActionStore:
         )
         return [_draft(r) for r in rows]
 
-    def set_chat_message(self, draft_id: str, message_id: str) -> None:
+    def set_chat_message(self, draft_id: str, message_id: str, shown: str) -> None:
         self._execute(
-            "UPDATE action_drafts SET chat_message_id = %s WHERE id = %s", (message_id, draft_id)
+            "UPDATE action_drafts SET chat_message_id = %s, chat_shown = %s WHERE id = %s",
+            (message_id, shown, draft_id),
         )
+
+    def set_chat_shown(self, draft_id: str, shown: str) -> None:
+        self._execute("UPDATE action_drafts SET chat_shown = %s WHERE id = %s", (shown, draft_id))
+
+    def unsent_to_chat(self, limit: int = 20) -> list[Draft]:
+        """Drafts not yet shown to the admins (pending or blocked), oldest first."""
+        rows = self._execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM action_drafts WHERE chat_message_id IS NULL"
+            " AND status IN ('pending', 'blocked') ORDER BY created_at, id LIMIT %s",
+            (limit,),
+        )
+        return [_draft(r) for r in rows]
+
+    def changed_in_chat(self, limit: int = 50) -> list[tuple[Draft, str | None, str | None]]:
+        """Drafts whose chat message shows an older status: (draft, x id, last decider)."""
+        rows = self._execute(
+            f"SELECT {', '.join('d.' + c for c in _COLUMNS)}, p.x_id,"
+            " (SELECT actor FROM action_decisions WHERE draft_id = d.id ORDER BY id DESC LIMIT 1)"
+            " FROM action_drafts d LEFT JOIN action_posts p ON p.draft_id = d.id"
+            " WHERE d.chat_message_id IS NOT NULL AND d.chat_shown IS DISTINCT FROM d.status"
+            " ORDER BY d.updated_at LIMIT %s",
+            (limit,),
+        )
+        n = len(_COLUMNS)
+        return [(_draft(r[:n]), r[n], r[n + 1]) for r in rows]
+
+    def set_state(self, key: str, value: str | None) -> None:
+        if value is None:
+            self._execute("DELETE FROM action_state WHERE key = %s", (key,))
+            return
+        self._execute(
+            "INSERT INTO action_state (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+            (key, value),
+        )
+
+    def state(self, key: str) -> str | None:
+        rows = self._execute("SELECT value FROM action_state WHERE key = %s", (key,))
+        return str(rows[0][0]) if rows else None
 
     def cap_counts(
         self, author_id: str, tweet_id: str, conversation_id: str | None, author_hours: int

@@ -24,6 +24,7 @@ class Draft:
     blocked_by: str | None = None
     block_detail: str | None = None
     chat_message_id: str | None = None
+    chat_shown: str | None = None
 
 
 def reply_id(tweet_id: str) -> str:

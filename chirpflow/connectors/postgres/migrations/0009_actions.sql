@@ -30,6 +30,7 @@ CREATE TABLE action_drafts (
     blocked_by      text,                    -- the gate check that blocked it
     block_detail    text,
     chat_message_id text,                    -- the approval message in Telegram
+    chat_shown      text,                    -- the status that message shows
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
