@@ -7,8 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from chirpflow.action_settings import ActionSettings, ApprovalSettings, GateSettings
-from chirpflow.action_settings import PostingSettings
+from chirpflow.action_settings import (
+    ActionSettings,
+    ApprovalSettings,
+    GateSettings,
+    PostingSettings,
+)
 from chirpflow.connectors.actions.approval_bot import NOT_ALLOWED, ApprovalBot
 from chirpflow.connectors.actions.post_outbox import PostOutbox
 from chirpflow.connectors.actions.publisher import Publisher
@@ -37,7 +41,7 @@ class Harness:
             enabled=True,
             approval=ApprovalSettings(
                 admins=[ADMIN], chat_id=str(tg.chat_id), base_url=tg.base_url, **approval
-            ),  # type: ignore[arg-type]
+            ),
         )
         self.tg, self.store = tg, store
         self.bot = ApprovalBot(settings, store, GATE, tg.token)
@@ -139,7 +143,7 @@ def test_a_stranger_pressing_approve_is_refused_and_audited(h: Harness, store: A
     assert h.tg.answers[-1]["text"] == NOT_ALLOWED
     d = store.draft(did)
     assert d is not None and d.status == "pending"
-    at, actor, action, target, detail, allowed = store.audit_log()[0]
+    _at, actor, action, target, _detail, allowed = store.audit_log()[0]
     assert (actor, action, target, allowed) == ("tg:99 @user99", "approve", did, False)
 
 

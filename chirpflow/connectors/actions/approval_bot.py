@@ -227,6 +227,6 @@ class ApprovalBot:
             ok = store.approve_context(int(arg), actor)
             return f"Context v{arg} is active." if ok else f"No context v{arg}."
         if name == "context_rollback":
-            version = store.rollback_context(actor)
-            return f"Context v{version} is active again." if version else "Nothing to roll back to."
+            back = store.rollback_context(actor)
+            return f"Context v{back} is active again." if back else "Nothing to roll back to."
         return f"Unknown command /{name}. Try /queue /pause /resume /stats /context_add."
