@@ -102,3 +102,36 @@ def publish(config: str | None, once: bool, interval: float) -> None:
                 poster.close()
     except (ChirpflowError, PublisherBusy) as err:
         raise click.ClickException(str(err)) from None
+
+
+@click.command("bot")
+@click.option("--config", default=None, help=CONFIG_HELP)
+@click.option("--poll-timeout", default=25, show_default=True, help="Long-poll seconds.")
+def bot(config: str | None, poll_timeout: int) -> None:
+    """The Telegram approval bot: drafts to the admin chat, Approve / Edit / Reject, commands."""
+    import asyncio
+    import os
+
+    from chirpflow.connectors.actions.approval_bot import ApprovalBot
+    from chirpflow.operators.actions.gate import SafetyGate
+
+    try:
+        settings = load_settings(config).actions
+        token = os.environ.get(settings.approval.bot_token_env, "")
+        with _store() as (_, store):
+            approval = ApprovalBot(settings, store, SafetyGate(settings.gate), token)
+            asyncio.run(_serve(approval, poll_timeout))
+    except ChirpflowError as err:
+        raise click.ClickException(str(err)) from None
+
+
+async def _serve(approval: object, poll_timeout: int) -> None:
+    from chirpflow.connectors.actions.approval_bot import ApprovalBot
+
+    assert isinstance(approval, ApprovalBot)
+    await approval.start()
+    try:
+        while True:
+            await approval.round(poll_timeout)
+    finally:
+        await approval.stop()

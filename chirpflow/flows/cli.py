@@ -673,9 +673,10 @@ def db_url() -> None:
 
 
 def _add_actions() -> None:
-    from chirpflow.flows.actions_cli import actions
+    from chirpflow.flows.actions_cli import actions, bot
 
     main.add_command(actions)
+    main.add_command(bot)
 
 
 _add_actions()

@@ -1,0 +1,89 @@
+"""``chirpflow bot`` and ``chirpflow actions`` as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from chirpflow.action_settings import GateSettings
+from chirpflow.connectors.actions.store import ActionStore
+from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.operators.actions.draft import Draft, reply_id
+from chirpflow.operators.actions.gate import SafetyGate
+from tests.fakes.telegram_bot_server import fake_telegram_bot
+
+CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
+
+
+def _env(tmp_path: Path, pg_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CHIRPFLOW_CONFIG")}
+    env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"), **extra)
+    return env
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_bot_without_a_token_says_so_in_one_line(tmp_path: Path, pg_url: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[actions.approval]\nadmins = [7]\nchat_id = "-1001"\n')
+    out = subprocess.run(
+        [*CLI, "bot", "--config", str(config)],
+        env=_env(tmp_path, pg_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines() == [
+        "Error: the approval bot needs its BotFather token in CHIRPFLOW_BOT_TOKEN"
+    ]
+
+
+def test_bot_process_shows_a_draft_and_takes_an_approval(tmp_path: Path, pg_url: str) -> None:
+    migrate(pg_url)
+    store = ActionStore(pg_url)
+    try:
+        text = "Yes, it works offline."
+        d = Draft(id=reply_id("111"), kind="reply", text=text, tweet_id="111")
+        store.add_draft(d, SafetyGate(GateSettings()).check(text))
+        with fake_telegram_bot() as tg:
+            config = tmp_path / "c.toml"
+            config.write_text(
+                f'[actions.approval]\nadmins = [7]\nchat_id = "{tg.chat_id}"\n'
+                f'base_url = "{tg.base_url}"\n'
+            )
+            env = _env(tmp_path, pg_url, CHIRPFLOW_BOT_TOKEN=tg.token)
+            proc = subprocess.Popen(
+                [*CLI, "bot", "--config", str(config), "--poll-timeout", "1"], env=env
+            )
+            try:
+                _wait(lambda: bool(tg.bot_messages()))
+                mid = tg.bot_messages()[0]["message_id"]
+                tg.press(7, mid, f"a:{d.id}")
+                _wait(lambda: "Approved by tg:7" in tg.chat[mid]["text"])
+            finally:
+                proc.terminate()
+                proc.wait(30)
+        listed = subprocess.run(
+            [*CLI, "actions", "list", "--json"],
+            env=_env(tmp_path, pg_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        data = orjson.loads(listed.stdout)
+        assert [(r["id"], r["status"]) for r in data["drafts"]] == [(d.id, "approved")]
+        assert data["counts"]["approved"] == 1
+    finally:
+        store.close()
