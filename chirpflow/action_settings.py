@@ -69,6 +69,16 @@ class PostingSettings(_Section):
     user_id: str | None = None  # the posting account (looked up with /2/users/me if unset)
 
 
+class DraftingSettings(_Section):
+    """The LLM that writes drafts (any OpenAI-compatible API: OpenAI, Together, OpenRouter)."""
+
+    model: str = Field("gpt-4o-mini", min_length=1)
+    base_url: str | None = None  # None = $OPENAI_BASE_URL, else OpenAI
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = Field(60.0, gt=0)
+    batch: int = Field(20, ge=1, le=100)  # tweets drafted per request
+
+
 class ActionSettings(_Section):
     enabled: bool = False  # global kill switch
     handle: str | None = None  # the watched account, without @
@@ -78,3 +88,4 @@ class ActionSettings(_Section):
     gate: GateSettings = GateSettings()
     approval: ApprovalSettings = ApprovalSettings()
     posting: PostingSettings = PostingSettings()
+    drafting: DraftingSettings = DraftingSettings()

@@ -141,8 +141,8 @@ class ActionStore:
             " count(*) FILTER (WHERE created_at > now() - interval '1 day'),"
             " count(*) FILTER (WHERE author_id = %s"
             "   AND created_at > now() - make_interval(hours => %s)),"
-            " count(*) FILTER (WHERE tweet_id = %s OR (%s::text IS NOT NULL"
-            "   AND conversation_id = %s))"
+            " (SELECT count(*) FROM action_drafts WHERE kind = 'reply' AND (tweet_id = %s"
+            "   OR (%s::text IS NOT NULL AND conversation_id = %s)))"
             " FROM action_drafts WHERE kind = 'reply' AND status <> 'blocked'",
             (author_id, author_hours, tweet_id, conversation_id, conversation_id),
         )
