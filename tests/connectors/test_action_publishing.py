@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from chirpflow.action_model import Draft, reply_id
 from chirpflow.action_settings import GateSettings, PostingSettings
 from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
 from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
-from chirpflow.operators.actions.draft import Draft, reply_id
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.x_post_server import FakeXPosting, fake_x_posting
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from chirpflow.action_model import Draft, reply_id
 from chirpflow.action_settings import (
     ActionSettings,
     ApprovalSettings,
@@ -20,7 +21,6 @@ from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.errors import ConfigError
-from chirpflow.operators.actions.draft import Draft, reply_id
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.telegram_bot_server import FakeTelegramBot, fake_telegram_bot
 from tests.fakes.x_post_server import FakeXPosting, fake_x_posting

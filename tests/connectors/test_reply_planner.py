@@ -19,12 +19,12 @@ from chirpflow.action_settings import (
     PostingSettings,
 )
 from chirpflow.connectors.actions.approval_bot import ApprovalBot
-from chirpflow.connectors.actions.planner import ReplyPlanner
 from chirpflow.connectors.actions.post_outbox import PostOutbox
 from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.reply_planner import ReplyPlanner
 from chirpflow.operators.actions.drafter import Drafter
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.draft_llm_server import FakeDraftLLM, fake_draft_llm

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import orjson
 
+from chirpflow.action_model import Draft, reply_id
 from chirpflow.action_settings import GateSettings
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.postgres.migrate import migrate
-from chirpflow.operators.actions.draft import Draft, reply_id
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.telegram_bot_server import fake_telegram_bot
 

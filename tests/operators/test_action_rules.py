@@ -1,9 +1,10 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from chirpflow.action_model import CapCounts
 from chirpflow.action_settings import ActionSettings, CapSettings, ReplyRuleSettings
 from chirpflow.model import Sentiment, TweetAnalysis
-from chirpflow.operators.actions.rules import CapCounts, cap_refusal, reply_reason
+from chirpflow.operators.actions.rules import cap_refusal, reply_reason
 from tests.factories import tweet
 
 S = ActionSettings(

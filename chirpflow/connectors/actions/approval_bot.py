@@ -25,12 +25,11 @@ from telegram import (
 )
 from telegram.error import BadRequest, TelegramError
 
+from chirpflow.action_model import Draft, Gate
 from chirpflow.action_settings import ActionSettings
 from chirpflow.connectors.actions.approval_text import draft_message, with_outcome
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.errors import ConfigError
-from chirpflow.operators.actions.draft import Draft
-from chirpflow.operators.actions.gate import SafetyGate
 
 log = logging.getLogger(__name__)
 NOT_ALLOWED = "not allowed: you are not an admin of this bot"
@@ -57,7 +56,7 @@ def actor_of(user: User | None) -> str:
 
 class ApprovalBot:
     def __init__(
-        self, settings: ActionSettings, store: ActionStore, gate: SafetyGate, token: str
+        self, settings: ActionSettings, store: ActionStore, gate: Gate, token: str
     ) -> None:
         approval = settings.approval
         if not token:
@@ -188,7 +187,7 @@ class ApprovalBot:
         if draft_id is None:
             return
         self._store.set_state(f"edit:{user.id}", None)
-        verdict = self._gate.check(text)
+        verdict = self._gate(text)
         result = self._store.decide(draft_id, actor_of(user), "edit", text, verdict)
         d = self._store.draft(draft_id)
         if d is not None and d.chat_message_id and result in ("pending", "blocked"):

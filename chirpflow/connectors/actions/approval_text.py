@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chirpflow.operators.actions.draft import Draft
+from chirpflow.action_model import Draft
 
 X_STATUS_URL = "https://x.com/i/web/status/{}"
 

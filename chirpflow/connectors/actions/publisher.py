@@ -14,11 +14,10 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from chirpflow.action_model import Gate
 from chirpflow.connectors.actions.post_outbox import PostOutbox, PostRow
 from chirpflow.connectors.actions.x_poster import OwnPost, ReadBackError, XPoster
 from chirpflow.errors import ChirpflowError
-from chirpflow.operators.actions.gate import SafetyGate
-from chirpflow.operators.actions.weighted_length import find_urls
 
 
 class PostingHalted(ChirpflowError):
@@ -34,11 +33,13 @@ class RoundReport:
     unresolved: list[str] = field(default_factory=list)
 
 
+_URL = re.compile(r"https?://\S+", re.I)
+
+
 def same_text(ours: str, theirs: str) -> bool:
     def norm(t: str) -> str:
         t = unicodedata.normalize("NFC", t)
-        for url in find_urls(t):
-            t = t.replace(url, "<url>")
+        t = _URL.sub("<url>", t)  # X shows links wrapped (t.co)
         return re.sub(r"\s+", " ", t).strip()
 
     return norm(ours) == norm(theirs)
@@ -55,7 +56,7 @@ class Publisher:
         self,
         outbox: PostOutbox,
         poster: XPoster,
-        gate: SafetyGate,
+        gate: Gate,
         paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self._outbox = outbox
@@ -88,7 +89,7 @@ class Publisher:
         if report.unresolved or self._paused():
             return report  # X cannot be read (or an admin paused): post nothing new
         for row in self._outbox.pending():
-            verdict = self._gate.check(row.text)
+            verdict = self._gate(row.text)
             if not verdict.passed:
                 self._outbox.fail(
                     row.draft_id, f"gate: {verdict.blocked_by}: {verdict.detail}", "blocked"

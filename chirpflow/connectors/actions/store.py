@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from chirpflow.action_model import CapCounts, Draft, GateResult
 from chirpflow.connectors.postgres.pool import open_pool
 from chirpflow.logs import scrub
-from chirpflow.operators.actions.draft import Draft
-from chirpflow.operators.actions.gate import GateResult
-from chirpflow.operators.actions.rules import CapCounts
 
 _COLUMNS = [f.name for f in fields(Draft)]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from chirpflow.operators.actions.draft import PROMPT_VERSION
+from chirpflow.action_model import PROMPT_VERSION
 
 __all__ = ["PROMPT_VERSION", "RESPONSE_FORMAT", "draft_messages", "parse_drafts"]
 

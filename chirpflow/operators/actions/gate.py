@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from chirpflow.action_model import GateResult
 from chirpflow.action_settings import GateSettings
 from chirpflow.operators.actions.weighted_length import find_urls, weighted_length
 from chirpflow.operators.offline.pii import find_pii
@@ -36,16 +36,6 @@ _BROADCAST = {"everyone", "here", "all", "channel"}
 Moderator = Callable[[str], str | None]
 
 
-@dataclass(frozen=True, slots=True)
-class GateResult:
-    blocked_by: str | None = None
-    detail: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.blocked_by is None
-
-
 def _host_allowed(host: str, allowed: list[str]) -> bool:
     host = host.lower().rstrip(".")
     return any(host == d or host.endswith("." + d) for d in (a.lower() for a in allowed))
@@ -58,6 +48,9 @@ class SafetyGate:
         toxic = DEFAULT_TOXICITY if settings.toxicity is None else settings.toxicity
         self._toxic = _phrases(toxic)
         self._moderator = moderator
+
+    def __call__(self, text: str) -> GateResult:
+        return self.check(text)
 
     def check(self, text: str) -> GateResult:
         if not text.strip():

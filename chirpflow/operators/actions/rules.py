@@ -10,9 +10,9 @@ per-author cap, and never twice to the same tweet or thread.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, time
 
+from chirpflow.action_model import CapCounts
 from chirpflow.action_settings import ActionSettings
 from chirpflow.model import Sentiment, Tweet, TweetAnalysis
 
@@ -45,16 +45,6 @@ def reply_reason(tweet: Tweet, analysis: TweetAnalysis, settings: ActionSettings
 
 def handle_of(settings: ActionSettings) -> str | None:
     return settings.handle.lower().lstrip("@") if settings.handle else None
-
-
-@dataclass(frozen=True, slots=True)
-class CapCounts:
-    """What the store counted for one candidate tweet."""
-
-    drafted_last_day: int
-    drafted_for_author: int  # within ``caps.per_author_hours``
-    tweet_or_thread_seen: bool
-    paused: bool = False
 
 
 def in_quiet_hours(spec: str | None, now: datetime) -> bool:

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chirpflow.action_model import PROMPT_VERSION, CapCounts, Draft, reply_id
 from chirpflow.action_settings import ActionSettings
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.postgres.pool import open_pool
 from chirpflow.model import Sentiment, Tweet, TweetAnalysis
-from chirpflow.operators.actions.draft import PROMPT_VERSION, Draft, reply_id
 from chirpflow.operators.actions.drafter import Drafter
 from chirpflow.operators.actions.gate import SafetyGate
-from chirpflow.operators.actions.rules import CapCounts, cap_refusal, reply_reason
+from chirpflow.operators.actions.rules import cap_refusal, reply_reason
 
 CURSOR_KEY = "plan_cursor"
 _CANDIDATES = (
