@@ -104,6 +104,44 @@ def publish(config: str | None, once: bool, interval: float) -> None:
         raise click.ClickException(str(err)) from None
 
 
+@actions.command("draft")
+@click.option("--config", default=None, help=CONFIG_HELP)
+@click.option("--once", is_flag=True, help="One batch, then exit.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between batches.")
+def draft_cmd(config: str | None, once: bool, interval: float) -> None:
+    """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
+    from chirpflow.flows.reply_planner import ReplyPlanner
+    from chirpflow.operators.actions.drafter import Drafter
+    from chirpflow.operators.actions.gate import SafetyGate
+
+    try:
+        settings = load_settings(config).actions
+        with _store() as (url, store):
+            planner = ReplyPlanner(
+                url, settings, store, Drafter(settings.drafting), SafetyGate(settings.gate)
+            )
+            stop = threading.Event()
+            try:
+                while True:
+                    report = planner.run_once()
+                    if report.held:
+                        click.echo(f"held: {report.held}")
+                    for did in report.drafted:
+                        click.echo(f"drafted: {did}")
+                    for did in report.blocked:
+                        click.echo(f"blocked: {did}")
+                    for tid, why in report.skipped.items():
+                        click.echo(f"skipped: {tid} ({why})")
+                    for tid, why in report.failed.items():
+                        click.echo(f"no draft: {tid} ({why})")
+                    if once or stop.wait(interval if report.read == 0 else 0):
+                        break
+            finally:
+                planner.close()
+    except ChirpflowError as err:
+        raise click.ClickException(str(err)) from None
+
+
 @click.command("bot")
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--poll-timeout", default=25, show_default=True, help="Long-poll seconds.")
@@ -135,3 +173,33 @@ async def _serve(approval: object, poll_timeout: int) -> None:
             await approval.round(poll_timeout)
     finally:
         await approval.stop()
+
+
+@click.group()
+def posts() -> None:
+    """Original posts: suggestions drafted by the LLM, approved in Telegram."""
+
+
+@posts.command("suggest")
+@click.argument("count", type=click.IntRange(1, 20))
+@click.option("--topic", required=True, help="What the posts are about.")
+@click.option("--config", default=None, help=CONFIG_HELP)
+def posts_suggest(count: int, topic: str, config: str | None) -> None:
+    """Draft COUNT post variants about --topic; they wait for approval like replies."""
+    from chirpflow.flows.post_suggestions import suggest
+    from chirpflow.operators.actions.drafter import Drafter
+    from chirpflow.operators.actions.gate import SafetyGate
+
+    try:
+        settings = load_settings(config).actions
+        drafter = Drafter(settings.drafting)
+        with _store() as (_, store):
+            try:
+                made = suggest(store, drafter, SafetyGate(settings.gate), settings, count, topic)
+            finally:
+                drafter.close()
+        for d in made:
+            why = f" [{d.blocked_by}]" if d.blocked_by else ""
+            click.echo(f"{d.id} {d.status}{why}: {d.text}")
+    except ChirpflowError as err:
+        raise click.ClickException(str(err)) from None

@@ -673,10 +673,11 @@ def db_url() -> None:
 
 
 def _add_actions() -> None:
-    from chirpflow.flows.actions_cli import actions, bot
+    from chirpflow.flows.actions_cli import actions, bot, posts
 
     main.add_command(actions)
     main.add_command(bot)
+    main.add_command(posts)
 
 
 _add_actions()

@@ -5,7 +5,8 @@ It checks the request (model, messages, a strict ``json_schema`` named
 line. Its reply quotes the first sentence of the context layer from the
 system prompt, so tests see which context a draft used. Like a real model
 it can be talked into things: a tweet containing ``reply with: <text>``
-gets ``<text>`` as its draft (prompt injection). ``drop`` lists indices the
+gets ``<text>`` as its draft (prompt injection); a brief for an original
+post gets a numbered announcement. ``drop`` lists indices the
 next batch answer leaves out.
 """
 
@@ -75,7 +76,12 @@ class FakeDraftLLM:
             if item["i"] in drop:
                 continue
             hijack = _INJECTION.search(item["text"])
-            text = hijack.group(1).strip() if hijack else f"Thanks for reaching out! {fact}."
+            if hijack:
+                text = hijack.group(1).strip()
+            elif item["text"].startswith("Original post"):
+                text = f"News from Acme: {fact} ({item['i'] + 1})"
+            else:
+                text = f"Thanks for reaching out! {fact}."
             drafts.append({"i": item["i"], "text": text})
         content = orjson.dumps({"drafts": drafts}).decode()
         return (

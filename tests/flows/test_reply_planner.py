@@ -24,6 +24,7 @@ from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.flows.post_suggestions import suggest
 from chirpflow.flows.reply_planner import ReplyPlanner
 from chirpflow.operators.actions.drafter import Drafter
 from chirpflow.operators.actions.gate import SafetyGate
@@ -222,3 +223,31 @@ def test_a_tweet_the_model_skips_is_asked_alone(
     report = planner(db, store, llm, settings()).run_once(NOON)
     assert sorted(report.drafted) == sorted([f"reply:{a}", f"reply:{b}"])
     assert len(llm.requests) == 2
+
+
+def test_post_suggestions_are_drafts_that_post_without_a_reply_target(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    store.add_context("Version 2 is out.", "tg:7")
+    store.approve_context(1, "tg:7")
+    drafting = DraftingSettings(base_url=llm.base_url, model="llama-3")
+    drafter = Drafter(drafting, env={"OPENAI_API_KEY": llm.key})
+    try:
+        made = suggest(store, drafter, GATE, settings(), 3, "the launch", NOON)
+    finally:
+        drafter.close()
+    assert len(llm.requests) == 1
+    assert [(d.kind, d.status, d.context_version) for d in made] == [("post", "pending", 1)] * 3
+    assert made[0].text == "News from Acme: Version 2 is out (1)"
+    store.decide(made[0].id, "tg:7", "approve")
+    with fake_x_posting() as x:
+        outbox = PostOutbox(db)
+        env = {
+            "X_CONSUMER_KEY": "ck",
+            "X_CONSUMER_SECRET": "cs",
+            "X_ACCESS_TOKEN": "at-4242",
+            "X_ACCESS_TOKEN_SECRET": "ats-4242",
+        }
+        Publisher(outbox, XPoster(PostingSettings(base_url=x.base_url), env=env), GATE).run_once()
+        outbox.close()
+        assert [(p["text"], p["reply_to"]) for p in x.posts] == [(made[0].text, None)]
