@@ -15,7 +15,9 @@ from chirpflow.logs import scrub
 from chirpflow.settings import Environment, load_settings
 
 if TYPE_CHECKING:
+    from chirpflow.action_settings import ActionSettings
     from chirpflow.connectors.actions.store import ActionStore
+    from chirpflow.operators.actions.gate import SafetyGate
 
 CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
 
@@ -31,6 +33,15 @@ def _store() -> Iterator[tuple[str, ActionStore]]:
             yield url, store
         finally:
             store.close()
+
+
+def _gate(settings: ActionSettings) -> SafetyGate:
+    """The safety gate, with OpenAI moderation when ``actions.gate.moderation`` is on."""
+    from chirpflow.connectors.actions.moderation import OpenAIModeration
+    from chirpflow.operators.actions.gate import SafetyGate
+
+    g = settings.gate
+    return SafetyGate(g, OpenAIModeration(g.moderation_base_url) if g.moderation else None)
 
 
 @click.group()
@@ -77,7 +88,6 @@ def publish(config: str | None, once: bool, interval: float) -> None:
     from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
     from chirpflow.connectors.actions.publisher import Publisher
     from chirpflow.connectors.actions.x_poster import XPoster
-    from chirpflow.operators.actions.gate import SafetyGate
 
     try:
         settings = load_settings(config).actions
@@ -88,7 +98,7 @@ def publish(config: str | None, once: bool, interval: float) -> None:
             outbox = PostOutbox(url)
             try:
                 outbox.acquire(url)
-                pub = Publisher(outbox, poster, SafetyGate(settings.gate), store.paused)
+                pub = Publisher(outbox, poster, _gate(settings), store.paused)
                 stop = threading.Event()
                 while True:
                     report = pub.run_once()
@@ -112,13 +122,12 @@ def draft_cmd(config: str | None, once: bool, interval: float) -> None:
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
     from chirpflow.flows.reply_planner import ReplyPlanner
     from chirpflow.operators.actions.drafter import Drafter
-    from chirpflow.operators.actions.gate import SafetyGate
 
     try:
         settings = load_settings(config).actions
         with _store() as (url, store):
             planner = ReplyPlanner(
-                url, settings, store, Drafter(settings.drafting), SafetyGate(settings.gate)
+                url, settings, store, Drafter(settings.drafting), _gate(settings)
             )
             stop = threading.Event()
             try:
@@ -151,13 +160,12 @@ def bot(config: str | None, poll_timeout: int) -> None:
     import os
 
     from chirpflow.connectors.actions.approval_bot import ApprovalBot
-    from chirpflow.operators.actions.gate import SafetyGate
 
     try:
         settings = load_settings(config).actions
         token = os.environ.get(settings.approval.bot_token_env, "")
         with _store() as (_, store):
-            approval = ApprovalBot(settings, store, SafetyGate(settings.gate), token)
+            approval = ApprovalBot(settings, store, _gate(settings), token)
             asyncio.run(_serve(approval, poll_timeout))
     except ChirpflowError as err:
         raise click.ClickException(str(err)) from None
@@ -188,14 +196,13 @@ def posts_suggest(count: int, topic: str, config: str | None) -> None:
     """Draft COUNT post variants about --topic; they wait for approval like replies."""
     from chirpflow.flows.post_suggestions import suggest
     from chirpflow.operators.actions.drafter import Drafter
-    from chirpflow.operators.actions.gate import SafetyGate
 
     try:
         settings = load_settings(config).actions
         drafter = Drafter(settings.drafting)
         with _store() as (_, store):
             try:
-                made = suggest(store, drafter, SafetyGate(settings.gate), settings, count, topic)
+                made = suggest(store, drafter, _gate(settings), settings, count, topic)
             finally:
                 drafter.close()
         for d in made:
