@@ -35,6 +35,8 @@ def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
     )
     for reason, n in (data.get("dead_letters_by_reason") or {}).items():
         table.add_row(f"  dead: {reason}", f"{n:,}")
+    for key, n in sorted((data.get("actions") or {}).items()):
+        table.add_row(f"  drafts: {key}", f"{n:,}")
     table.add_row("LLM cost", f"${data['llm_cost_usd']:.4f}")
     table.add_row("LLM $ per 1,000 tweets", f"${data['cost_per_1k_tweets_usd']:.4f}")
     for provider, u in (data.get("providers") or {}).items():

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from chirpflow.action_model import Draft, reply_id
 from chirpflow.action_settings import GateSettings, PostingSettings
@@ -19,6 +20,7 @@ from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
+from chirpflow.connectors.postgres.stats import store_stats
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.x_post_server import FakeXPosting, fake_x_posting
 
@@ -69,7 +71,7 @@ def draft(store: ActionStore, tweet_id: str = "111", text: str = "Thanks, we're 
 
 
 def test_approve_posts_exactly_one_reply(
-    fake: FakeXPosting, outbox: PostOutbox, store: ActionStore
+    db: str, fake: FakeXPosting, outbox: PostOutbox, store: ActionStore
 ) -> None:
     did = draft(store)
     assert store.decide(did, "tg:1", "approve") == "approved"
@@ -82,6 +84,40 @@ def test_approve_posts_exactly_one_reply(
     assert outbox.rows()[0][:5] == (did, "posted", 1, fake.posts[0]["id"], "response")
     actions = [r[2] for r in store.audit_log()]
     assert actions == ["posted", "approve", "drafted"]
+    assert store_stats(db)["actions"] == {"drafted": 1, "posted": 1}
+
+
+def _metric(outcome: str, check: str = "") -> float:
+    value = REGISTRY.get_sample_value(
+        "chirpflow_actions_total", {"outcome": outcome, "check": check}
+    )
+    return value or 0.0
+
+
+def test_metrics_count_drafted_blocked_approved_posted(
+    fake: FakeXPosting, outbox: PostOutbox, store: ActionStore
+) -> None:
+    before = {
+        k: _metric(*k)
+        for k in [("drafted",), ("blocked", "pii"), ("approved",), ("posted",), ("rejected",)]
+    }
+    did = draft(store)
+    store.add_draft(
+        Draft(id="reply:9", kind="reply", text="mail a@b.org", tweet_id="9"),
+        GATE.check("mail a@b.org"),
+    )
+    other = draft(store, "10", "Another reply")
+    store.decide(did, "tg:1", "approve")
+    store.decide(other, "tg:1", "reject")
+    publisher(fake, outbox, store).run_once()
+    after = {k: _metric(*k) - v for k, v in before.items()}
+    assert after == {
+        ("drafted",): 3,
+        ("blocked", "pii"): 1,
+        ("approved",): 1,
+        ("posted",): 1,
+        ("rejected",): 1,
+    }
 
 
 def test_reject_posts_nothing_and_a_second_decision_changes_nothing(

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from chirpflow import metrics
 from chirpflow.connectors.postgres.pool import open_pool
 from chirpflow.logs import scrub
 
@@ -92,6 +93,7 @@ class PostOutbox:
                 " VALUES ('chirpflow', 'posted', %s, %s)",
                 (draft_id, f"x id {x_id} ({resolved_by})"),
             )
+        metrics.ACTIONS.labels("posted", "").inc()
 
     def release(self, draft_id: str, error: str, retry_at: float | None = None) -> None:
         """The post certainly did not happen: back to ``pending`` (not before ``retry_at``)."""
@@ -117,6 +119,7 @@ class PostOutbox:
                 " VALUES ('chirpflow', 'post_failed', %s, %s)",
                 (draft_id, scrub(error)[:500]),
             )
+        metrics.ACTIONS.labels("failed" if draft_status == "failed" else "blocked", "").inc()
 
     def note(self, draft_id: str, error: str) -> None:
         self._execute(

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from chirpflow import metrics
 from chirpflow.action_model import CapCounts, Draft, GateResult
+from chirpflow.connectors.postgres.action_stats import action_counts
 from chirpflow.connectors.postgres.pool import open_pool
 from chirpflow.logs import scrub
 
@@ -70,6 +72,10 @@ class ActionStore:
                         None if gate.passed else f"{gate.blocked_by}: {gate.detail}",
                     ),
                 )
+        if new:
+            metrics.ACTIONS.labels("drafted", "").inc()
+            if not gate.passed:
+                metrics.ACTIONS.labels("blocked", gate.blocked_by or "").inc()
         return new
 
     def draft(self, draft_id: str) -> Draft | None:
@@ -195,6 +201,10 @@ class ActionStore:
                 "INSERT INTO action_audit (actor, action, target, detail) VALUES (%s, %s, %s, %s)",
                 (actor, decision, draft_id, new_status),
             )
+            outcome = {"approved": "approved", "rejected": "rejected", "blocked": "blocked"}
+            if new_status in outcome:
+                check = (gate.blocked_by or "") if gate and new_status == "blocked" else ""
+                metrics.ACTIONS.labels(outcome[new_status], check).inc()
             if new_status == "approved":
                 conn.execute(
                     "INSERT INTO action_posts (draft_id, text, reply_to) VALUES (%s, %s, %s)"
@@ -307,19 +317,8 @@ class ActionStore:
     # stats
     def counts(self) -> dict[str, int]:
         """drafted, blocked:<check>, approved, rejected, posted, failed."""
-        out: dict[str, int] = {}
-        for status, blocked_by, n in self._execute(
-            "SELECT status, blocked_by, count(*) FROM action_drafts GROUP BY 1, 2"
-        ):
-            out["drafted"] = out.get("drafted", 0) + int(n)
-            key = f"blocked:{blocked_by}" if status == "blocked" else status
-            out[key] = out.get(key, 0) + int(n)
-        for (n,) in self._execute(
-            "SELECT count(DISTINCT draft_id) FROM action_decisions"
-            " WHERE decision IN ('approve', 'auto')"
-        ):
-            out["approved_total"] = int(n)
-        return out
+        with self._pool.connection() as conn:
+            return action_counts(conn)
 
     def close(self) -> None:
         self._pool.close()
