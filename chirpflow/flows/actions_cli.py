@@ -177,8 +177,7 @@ async def _serve(approval: object, poll_timeout: int) -> None:
     assert isinstance(approval, ApprovalBot)
     await approval.start()
     try:
-        while True:
-            await approval.round(poll_timeout)
+        await approval.run(poll_timeout)
     finally:
         await approval.stop()
 

@@ -230,3 +230,26 @@ def test_auto_approval_under_the_bound_still_needs_the_gate(
 def test_missing_bot_settings_are_one_line(store: ActionStore) -> None:
     with pytest.raises(ConfigError, match="chat_id"):
         ApprovalBot(ActionSettings(approval=ApprovalSettings(admins=[1])), store, GATE, "t")
+
+
+def test_flood_control_is_waited_out_and_a_second_poller_is_one_line(
+    h: Harness, store: ActionStore
+) -> None:
+    did = add(store, "111", "Sure!")
+    h.tg.flood = 1
+
+    async def until_shown() -> None:
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            while not (store.draft(did) or Draft("", "", "")).chat_message_id:
+                await asyncio.sleep(0.05)
+            stop.set()
+
+        await asyncio.gather(h.bot.run(poll_timeout=0, stop=stop), watch())
+
+    h.loop.run_until_complete(asyncio.wait_for(until_shown(), 30))
+    assert h.tg.flood == 0 and len(h.tg.bot_messages()) == 1
+    h.tg.conflict = True
+    with pytest.raises(ConfigError, match="another chirpflow bot running"):
+        h.loop.run_until_complete(asyncio.wait_for(h.bot.run(poll_timeout=0), 30))

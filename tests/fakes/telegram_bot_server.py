@@ -47,6 +47,8 @@ class FakeTelegramBot:
     username: str = "ChirpBot"
     chat_id: int = -1001
     base_url: str = ""
+    flood: int = 0  # the next sendMessage calls answered 429 (retry_after 1)
+    conflict: bool = False  # getUpdates answers 409 (another poller)
     updates: list[dict[str, Any]] = field(default_factory=list)
     chat: dict[int, dict[str, Any]] = field(default_factory=dict)  # message_id -> message
     answers: list[dict[str, Any]] = field(default_factory=list)  # answerCallbackQuery calls
@@ -124,6 +126,30 @@ class FakeTelegramBot:
         fn = getattr(self, f"_api_{name}", None)
         if fn is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
+        if name == "sendMessage" and self.flood > 0:
+            self.flood -= 1
+            return (
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                {},
+            )
+        if name == "getUpdates" and self.conflict:
+            return (
+                409,
+                {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by"
+                    " other getUpdates request; make sure that only one bot instance is"
+                    " running",
+                },
+                {},
+            )
         status, result = fn(args)
         if status != 200:
             return status, {"ok": False, "error_code": status, "description": result}, {}

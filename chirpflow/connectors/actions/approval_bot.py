@@ -11,7 +11,9 @@ gets "not allowed" and an audit row. Every decision is audited.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import warnings
 
 from telegram import (
     Bot,
@@ -23,7 +25,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
 from chirpflow.action_model import Draft, Gate
 from chirpflow.action_settings import ActionSettings
@@ -79,6 +81,25 @@ class ApprovalBot:
 
     async def stop(self) -> None:
         await self._bot.shutdown()
+
+    async def run(self, poll_timeout: int = 25, stop: asyncio.Event | None = None) -> None:
+        """Rounds until ``stop``; flood waits and network trouble are waited out, a second
+        poller or an active webhook (409) ends the bot with one clear line."""
+        while stop is None or not stop.is_set():
+            try:
+                await self.round(poll_timeout)
+            except RetryAfter as err:
+                with warnings.catch_warnings():  # its type changes in PTB 23; both are handled
+                    warnings.simplefilter("ignore")
+                    wait = err.retry_after
+                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                log.warning("telegram: flood control, waiting %.0f s", seconds)
+                await asyncio.sleep(seconds)
+            except Conflict as err:
+                raise ConfigError(f"telegram: {err} (is another chirpflow bot running?)") from None
+            except NetworkError as err:
+                log.warning("telegram: %s; retrying in 2 s", err)
+                await asyncio.sleep(2)
 
     # one round
     async def round(self, poll_timeout: int = 25) -> int:
