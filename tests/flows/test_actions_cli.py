@@ -17,6 +17,14 @@ from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.telegram_bot_server import fake_telegram_bot
+from tests.fakes.x_post_server import fake_x_posting
+
+X_ENV = {
+    "X_CONSUMER_KEY": "ck",
+    "X_CONSUMER_SECRET": "cs",
+    "X_ACCESS_TOKEN": "at-4242",
+    "X_ACCESS_TOKEN_SECRET": "ats-4242",
+}
 
 CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
 
@@ -50,7 +58,7 @@ def test_bot_without_a_token_says_so_in_one_line(tmp_path: Path, pg_url: str) ->
     ]
 
 
-def test_bot_process_shows_a_draft_and_takes_an_approval(tmp_path: Path, pg_url: str) -> None:
+def test_bot_approval_then_kill_9_then_publish_posts_once(tmp_path: Path, pg_url: str) -> None:
     migrate(pg_url)
     store = ActionStore(pg_url)
     try:
@@ -73,7 +81,7 @@ def test_bot_process_shows_a_draft_and_takes_an_approval(tmp_path: Path, pg_url:
                 tg.press(7, mid, f"a:{d.id}")
                 _wait(lambda: "Approved by tg:7" in tg.chat[mid]["text"])
             finally:
-                proc.terminate()
+                proc.kill()  # kill -9 between the approval and any post
                 proc.wait(30)
         listed = subprocess.run(
             [*CLI, "actions", "list", "--json"],
@@ -85,5 +93,21 @@ def test_bot_process_shows_a_draft_and_takes_an_approval(tmp_path: Path, pg_url:
         data = orjson.loads(listed.stdout)
         assert [(r["id"], r["status"]) for r in data["drafts"]] == [(d.id, "approved")]
         assert data["counts"]["approved"] == 1
+        with fake_x_posting() as x:
+            config = tmp_path / "x.toml"
+            config.write_text(
+                f'[actions]\nenabled = true\n[actions.posting]\nbase_url = "{x.base_url}"\n'
+            )
+            env = _env(tmp_path, pg_url, **X_ENV)
+            for _ in range(2):
+                out = subprocess.run(
+                    [*CLI, "actions", "publish", "--once", "--config", str(config)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert out.returncode == 0, out.stderr
+            assert [(p["text"], p["reply_to"]) for p in x.posts] == [(text, "111")]
     finally:
         store.close()
