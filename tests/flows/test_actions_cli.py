@@ -111,3 +111,41 @@ def test_bot_approval_then_kill_9_then_publish_posts_once(tmp_path: Path, pg_url
             assert [(p["text"], p["reply_to"]) for p in x.posts] == [(text, "111")]
     finally:
         store.close()
+
+
+def test_a_mention_through_the_analysis_flow_becomes_a_draft(tmp_path: Path, pg_url: str) -> None:
+    from tests.factories import payload
+    from tests.fakes.draft_llm_server import fake_draft_llm
+
+    feed = tmp_path / "mentions.jsonl"
+    docs = [
+        payload(1, text="@acme does the app work offline?", author_id="501"),
+        payload(2, text="nice weather today", author_id="502"),
+    ]
+    feed.write_text("".join(orjson.dumps(d).decode() + "\n" for d in docs))
+    env = _env(tmp_path, pg_url)
+    env.pop("OPENAI_API_KEY", None)  # the offline analyzer
+    ran = subprocess.run(
+        [*CLI, "run", "--source", f"jsonl:{feed}", "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert ran.returncode == 0, ran.stderr
+    with fake_draft_llm() as llm:
+        config = tmp_path / "a.toml"
+        config.write_text(
+            '[actions]\nenabled = true\nhandle = "acme"\n'
+            f'[actions.drafting]\nbase_url = "{llm.base_url}"\n'
+        )
+        out = subprocess.run(
+            [*CLI, "actions", "draft", "--once", "--config", str(config)],
+            env={**env, "OPENAI_API_KEY": llm.key},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == [f"drafted: reply:{docs[0]['id']}"]
+        assert len(llm.requests) == 1
