@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from chirpflow.errors import ChirpflowError, ConfigError
-from chirpflow.logs import scrub
+from chirpflow.logs import add_secret_vars, redact, scrub, secret_values
 from chirpflow.settings import Environment, load_settings
 
 if TYPE_CHECKING:
@@ -35,6 +36,34 @@ def _store() -> Iterator[tuple[str, ActionStore]]:
             store.close()
 
 
+def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Configuration and service failures as one clear line (secrets masked), no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import psycopg
+        from telegram.error import TelegramError
+
+        try:
+            return fn(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except (ChirpflowError, psycopg.Error, TelegramError, OSError) as err:
+            text = redact(
+                f"{err}".splitlines()[0] if str(err) else type(err).__name__, secret_values()
+            )
+            raise click.ClickException(text) from None
+
+    return wrapper
+
+
+def _load(config: str | None) -> ActionSettings:
+    """The ``[actions]`` settings; the secret variables they name are masked from now on."""
+    settings = load_settings(config).actions
+    add_secret_vars([settings.approval.bot_token_env, settings.drafting.api_key_env])
+    return settings
+
+
 def _gate(settings: ActionSettings) -> SafetyGate:
     """The safety gate, with OpenAI moderation when ``actions.gate.moderation`` is on."""
     from chirpflow.connectors.actions.moderation import OpenAIModeration
@@ -53,6 +82,7 @@ def actions() -> None:
 @click.option("--status", default=None, help="pending, blocked, approved, rejected, posted, failed")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@_one_line
 def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
     """Drafts, newest first, with the check that blocked them."""
     with _store() as (_, store):
@@ -83,6 +113,7 @@ def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One round (resolve, then post what is pending).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@_one_line
 def publish(config: str | None, once: bool, interval: float) -> None:
     """Post approved drafts to X exactly once (resolving interrupted posts by read-back)."""
     from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
@@ -90,7 +121,7 @@ def publish(config: str | None, once: bool, interval: float) -> None:
     from chirpflow.connectors.actions.x_poster import XPoster
 
     try:
-        settings = load_settings(config).actions
+        settings = _load(config)
         if not settings.enabled:
             raise ConfigError("actions are off (kill switch): set actions.enabled = true")
         poster = XPoster(settings.posting)
@@ -118,13 +149,14 @@ def publish(config: str | None, once: bool, interval: float) -> None:
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One batch, then exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between batches.")
+@_one_line
 def draft_cmd(config: str | None, once: bool, interval: float) -> None:
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
     from chirpflow.flows.reply_planner import ReplyPlanner
     from chirpflow.operators.actions.drafter import Drafter
 
     try:
-        settings = load_settings(config).actions
+        settings = _load(config)
         with _store() as (url, store):
             planner = ReplyPlanner(
                 url, settings, store, Drafter(settings.drafting), _gate(settings)
@@ -154,6 +186,7 @@ def draft_cmd(config: str | None, once: bool, interval: float) -> None:
 @click.command("bot")
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--poll-timeout", default=25, show_default=True, help="Long-poll seconds.")
+@_one_line
 def bot(config: str | None, poll_timeout: int) -> None:
     """The Telegram approval bot: drafts to the admin chat, Approve / Edit / Reject, commands."""
     import asyncio
@@ -162,7 +195,7 @@ def bot(config: str | None, poll_timeout: int) -> None:
     from chirpflow.connectors.actions.approval_bot import ApprovalBot
 
     try:
-        settings = load_settings(config).actions
+        settings = _load(config)
         token = os.environ.get(settings.approval.bot_token_env, "")
         with _store() as (_, store):
             approval = ApprovalBot(settings, store, _gate(settings), token)
@@ -191,13 +224,14 @@ def posts() -> None:
 @click.argument("count", type=click.IntRange(1, 20))
 @click.option("--topic", required=True, help="What the posts are about.")
 @click.option("--config", default=None, help=CONFIG_HELP)
+@_one_line
 def posts_suggest(count: int, topic: str, config: str | None) -> None:
     """Draft COUNT post variants about --topic; they wait for approval like replies."""
     from chirpflow.flows.post_suggestions import suggest
     from chirpflow.operators.actions.drafter import Drafter
 
     try:
-        settings = load_settings(config).actions
+        settings = _load(config)
         drafter = Drafter(settings.drafting)
         with _store() as (_, store):
             try:

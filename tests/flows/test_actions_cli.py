@@ -149,3 +149,20 @@ def test_a_mention_through_the_analysis_flow_becomes_a_draft(tmp_path: Path, pg_
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines() == [f"drafted: reply:{docs[0]['id']}"]
         assert len(llm.requests) == 1
+
+
+def test_a_custom_bot_token_variable_is_masked_in_errors(tmp_path: Path, pg_url: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[actions.approval]\nadmins = [7]\nchat_id = "-1"\nbot_token_env = "ADMIN_BOT"\n'
+        'base_url = "http://127.0.0.1:9"\n'
+    )
+    out = subprocess.run(
+        [*CLI, "bot", "--config", str(config), "--poll-timeout", "0"],
+        env=_env(tmp_path, pg_url, ADMIN_BOT="123456:very-secret-token"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0
+    assert "very-secret-token" not in out.stderr + out.stdout
