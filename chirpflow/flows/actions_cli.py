@@ -153,7 +153,7 @@ def publish(config: str | None, once: bool, interval: float) -> None:
 def draft_cmd(config: str | None, once: bool, interval: float) -> None:
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
     from chirpflow.flows.reply_planner import ReplyPlanner
-    from chirpflow.operators.actions.drafter import Drafter
+    from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
 
     try:
         settings = _load(config)
@@ -164,7 +164,14 @@ def draft_cmd(config: str | None, once: bool, interval: float) -> None:
             stop = threading.Event()
             try:
                 while True:
-                    report = planner.run_once()
+                    try:
+                        report = planner.run_once()
+                    except DraftingUnavailable as err:
+                        if once:
+                            raise
+                        click.echo(f"waiting: {err}", err=True)
+                        stop.wait(interval)
+                        continue
                     if report.held:
                         click.echo(f"held: {report.held}")
                     for did in report.drafted:

@@ -7,7 +7,8 @@ resumes where it stopped. A replay drafts nothing twice: draft ids are
 the caps. While actions are off (kill switch) or paused, nothing is read
 and the cursor stays, so resuming picks up what arrived meanwhile. Tweets
 that match a rule but hit a cap (quiet hours included) are skipped with an
-audit row naming the cap.
+audit row naming the cap. When the drafting API is unavailable the cursor
+stays too (``DraftingUnavailable`` propagates) and the batch is tried again.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.flows.post_suggestions import suggest
 from chirpflow.flows.reply_planner import ReplyPlanner
-from chirpflow.operators.actions.drafter import Drafter
+from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.draft_llm_server import FakeDraftLLM, fake_draft_llm
 from tests.fakes.telegram_bot_server import fake_telegram_bot
@@ -251,3 +251,17 @@ def test_post_suggestions_are_drafts_that_post_without_a_reply_target(
         Publisher(outbox, XPoster(PostingSettings(base_url=x.base_url), env=env), GATE).run_once()
         outbox.close()
         assert [(p["text"], p["reply_to"]) for p in x.posts] == [(made[0].text, None)]
+
+
+def test_an_unavailable_drafting_api_keeps_the_batch_for_later(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    a = tweet(db, "@acme anyone there?", author=1)
+    p = planner(db, store, llm, settings())
+    real_key = llm.key
+    llm.key = "rotated"  # the provider no longer accepts ours: 401
+    with pytest.raises(DraftingUnavailable, match="AuthenticationError"):
+        p.run_once(NOON)
+    assert store.drafts() == [] and store.state("plan_cursor") is None
+    llm.key = real_key
+    assert p.run_once(NOON).drafted == [f"reply:{a}"]

@@ -2,7 +2,9 @@
 
 Each tweet is validated on its own (:func:`parse_drafts`): a tweet the answer
 missed or garbled is asked again alone, once; if that fails too it gets no
-draft and the problem is returned, never a guessed text.
+draft and the problem is returned, never a guessed text. When the API itself
+fails (unreachable, 5xx after the SDK's retries, bad key), ``DraftingUnavailable``
+is raised so the caller keeps the batch for later instead of losing it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from typing import Any
 import openai
 
 from chirpflow.action_settings import DraftingSettings
-from chirpflow.errors import ConfigError
+from chirpflow.errors import ChirpflowError, ConfigError
 from chirpflow.logs import redact, secret_values
 from chirpflow.operators.actions.draft_prompt import (
     RESPONSE_FORMAT,
     draft_messages,
     parse_drafts,
 )
+
+
+class DraftingUnavailable(ChirpflowError):
+    """The drafting API could not be reached or refused the call: retry the batch later."""
 
 
 @dataclass
@@ -57,7 +63,8 @@ class Drafter:
         try:
             completion = self._client.chat.completions.create(**request)
         except openai.OpenAIError as err:
-            return {}, [redact(f"{type(err).__name__}: {err}", secret_values())[:300]]
+            text = redact(f"{type(err).__name__}: {err}", secret_values())[:300]
+            raise DraftingUnavailable(f"drafting API: {text}") from None
         choice = completion.choices[0]
         if choice.finish_reason == "length":
             return {}, ["answer cut off (finish_reason length)"]
