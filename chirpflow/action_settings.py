@@ -67,6 +67,7 @@ class PostingSettings(_Section):
     auth: Literal["oauth1", "oauth2"] = "oauth1"
     timeout_s: float = Field(15.0, gt=0)
     user_id: str | None = None  # the posting account (looked up with /2/users/me if unset)
+    max_per_day: int | None = Field(None, ge=1)  # our own cap (X tiers: Free 17, Basic 100)
 
 
 class DraftingSettings(_Section):

@@ -109,6 +109,19 @@ def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no drafts")
 
 
+@actions.command("audit")
+@click.option("--limit", default=50, show_default=True)
+@_one_line
+def audit_cmd(limit: int) -> None:
+    """Who did what and when: drafts, decisions, refusals, pauses, context changes, posts."""
+    with _store() as (_, store):
+        rows = store.audit_log(limit)
+    for at, actor, action, target, detail, allowed in rows:
+        flag = "" if allowed else "  REFUSED"
+        extra = f" ({detail})" if detail else ""
+        click.echo(f"{at:%Y-%m-%d %H:%M:%S} {actor:<22} {action:<16} {target or '-'}{extra}{flag}")
+
+
 @actions.command("publish")
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One round (resolve, then post what is pending).")
@@ -129,7 +142,9 @@ def publish(config: str | None, once: bool, interval: float) -> None:
             outbox = PostOutbox(url)
             try:
                 outbox.acquire(url)
-                pub = Publisher(outbox, poster, _gate(settings), store.paused)
+                pub = Publisher(
+                    outbox, poster, _gate(settings), store.paused, settings.posting.max_per_day
+                )
                 stop = threading.Event()
                 while True:
                     report = pub.run_once()

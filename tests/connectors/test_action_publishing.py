@@ -286,3 +286,16 @@ def test_kill_9_during_the_post_call_posts_once(
     assert f"resolved: {did}" in again.stdout
     assert len(fake.posts) == 1
     assert outbox.rows()[0][1:5] == ("posted", 1, fake.posts[0]["id"], "read-back")
+
+
+def test_our_own_daily_cap_holds_the_rest(
+    fake: FakeXPosting, outbox: PostOutbox, store: ActionStore
+) -> None:
+    a, b = draft(store, "1", "first reply"), draft(store, "2", "second reply")
+    store.decide(a, "tg:1", "approve")
+    store.decide(b, "tg:1", "approve")
+    poster = XPoster(PostingSettings(base_url=fake.base_url, timeout_s=5), env=ENV)
+    report = Publisher(outbox, poster, GATE, max_per_day=1).run_once()
+    assert report.posted == [a] and report.capped
+    assert [p["text"] for p in fake.posts] == ["first reply"]
+    assert next(r for r in outbox.rows() if r[0] == b)[1] == "pending"

@@ -93,6 +93,16 @@ def test_bot_approval_then_kill_9_then_publish_posts_once(tmp_path: Path, pg_url
         data = orjson.loads(listed.stdout)
         assert [(r["id"], r["status"]) for r in data["drafts"]] == [(d.id, "approved")]
         assert data["counts"]["approved"] == 1
+        audit = subprocess.run(
+            [*CLI, "actions", "audit"],
+            env=_env(tmp_path, pg_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert audit.returncode == 0, audit.stderr
+        lines = audit.stdout.splitlines()
+        assert "tg:7 @user7" in lines[0] and f"approve          {d.id}" in lines[0]
         with fake_x_posting() as x:
             config = tmp_path / "x.toml"
             config.write_text(

@@ -69,6 +69,13 @@ class PostOutbox:
         )
         return [PostRow(*r) for r in rows]
 
+    def posted_last_day(self) -> int:
+        rows = self._execute(
+            "SELECT count(*) FROM action_posts WHERE status IN ('posted', 'sending')"
+            " AND coalesce(posted_at, claimed_at) > now() - interval '24 hours'"
+        )
+        return int(rows[0][0])
+
     def claim(self, draft_id: str) -> bool:
         changed = self._execute(
             "UPDATE action_posts SET status = 'sending', attempts = attempts + 1,"

@@ -31,6 +31,7 @@ class RoundReport:
     released: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    capped: bool = False  # posting.max_per_day reached: the rest waits
 
 
 _URL = re.compile(r"https?://\S+", re.I)
@@ -58,7 +59,9 @@ class Publisher:
         poster: XPoster,
         gate: Gate,
         paused: Callable[[], bool] = lambda: False,
+        max_per_day: int | None = None,
     ) -> None:
+        self._max_per_day = max_per_day
         self._outbox = outbox
         self._poster = poster
         self._gate = gate
@@ -89,6 +92,9 @@ class Publisher:
         if report.unresolved or self._paused():
             return report  # X cannot be read (or an admin paused): post nothing new
         for row in self._outbox.pending():
+            if self._max_per_day and self._outbox.posted_last_day() >= self._max_per_day:
+                report.capped = True
+                break
             verdict = self._gate(row.text)
             if not verdict.passed:
                 self._outbox.fail(
