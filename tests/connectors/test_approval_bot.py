@@ -253,3 +253,16 @@ def test_flood_control_is_waited_out_and_a_second_poller_is_one_line(
     h.tg.conflict = True
     with pytest.raises(ConfigError, match="another chirpflow bot running"):
         h.loop.run_until_complete(asyncio.wait_for(h.bot.run(poll_timeout=0), 30))
+
+
+def test_a_deleted_approval_message_does_not_stop_the_bot(h: Harness, store: ActionStore) -> None:
+    did = add(store, "111", "Sure!")
+    h.round()
+    del h.tg.chat[h.message_of(did)]  # an admin deleted it
+    store.decide(did, "tg:7", "reject")
+    h.round()
+    later = add(store, "222", "Sure thing!")
+    h.round()
+    assert "Sure thing!" in h.text_of(later)
+    d = store.draft(did)
+    assert d is not None and d.chat_shown == "rejected"

@@ -29,6 +29,7 @@ def test_a_plain_friendly_reply_passes(gate: SafetyGate) -> None:
         ("@a @b @c hi", "mass_mention"),
         ("see https://evil.io/win", "link"),
         ("see notexample.com", "link"),
+        ("claim it at prize.xyz", "link"),
     ],
 )
 def test_each_check_blocks_and_names_itself(gate: SafetyGate, text: str, check: str) -> None:

@@ -29,3 +29,6 @@ def test_find_urls_strips_trailing_punctuation() -> None:
     assert find_urls("go to https://shop.example.com/x, now") == ["https://shop.example.com/x"]
     assert find_urls("visit evil.io today") == ["evil.io"]
     assert find_urls("mail me at a@b.com") == []
+    assert find_urls("write to jane.doe@corp.org") == []
+    assert find_urls("free coins at evil.xyz/claim now") == ["evil.xyz/claim"]
+    assert find_urls("Yes, it works offline. Thanks!") == []

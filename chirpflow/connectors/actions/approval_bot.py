@@ -149,8 +149,8 @@ class ApprovalBot:
                 reply_markup=markup,
             )
         except BadRequest as err:
-            if "not modified" not in str(err):
-                raise
+            if "not modified" not in str(err):  # e.g. the message was deleted: move on
+                log.warning("telegram: cannot update the message of %s: %s", d.id, err)
 
     # updates
     async def handle(self, update: Update) -> None:

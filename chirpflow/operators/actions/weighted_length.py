@@ -5,6 +5,9 @@ Rules (twitter-text ``config/v3.json``): text is NFC-normalised; a URL counts
 Cyrillic, ... up to U+10FF and a few punctuation blocks) weigh 1, every other
 code point (CJK, most symbols) weighs 2; an emoji sequence (joined with
 ZWJ, with variation selectors, skin tones or tag characters) weighs 2 once.
+A bare domain counts as a URL for any alphabetic top-level domain (X uses
+its list of TLDs): this may overcount a word like ``node.js``, never
+undercount, and the link check of the gate sees every such link.
 The limit is 280.
 
 twitter-text-parser (the maintained Python port) imports ``pkg_resources``,
@@ -22,7 +25,7 @@ URL_LENGTH = 23
 _LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL = re.compile(
     r"(?i)\b(?:https?://[^\s<>\"]+|www\.[^\s<>\"]+"
-    r"|(?<![@\w.])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|dev|app|ai|de|uk|fr)"
+    r"|(?<![@\w.])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b(?![@.\w])"
     r"(?:/[^\s<>\"]*)?)"
 )
 _TRAILING = ".,:;!?)'"
