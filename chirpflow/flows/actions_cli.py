@@ -208,31 +208,47 @@ def draft_cmd(config: str | None, once: bool, interval: float) -> None:
 @click.command("bot")
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--poll-timeout", default=25, show_default=True, help="Long-poll seconds.")
+@click.option("--webhook", default=None, help="Public HTTPS URL: webhook mode instead of polling.")
+@click.option("--listen", default="127.0.0.1:8443", show_default=True, help="host:port (webhook).")
 @_one_line
-def bot(config: str | None, poll_timeout: int) -> None:
-    """The Telegram approval bot: drafts to the admin chat, Approve / Edit / Reject, commands."""
+def bot(config: str | None, poll_timeout: int, webhook: str | None, listen: str) -> None:
+    """The Telegram approval bot: drafts to the admin chat, Approve / Edit / Reject, commands.
+
+    Long polling by default; with --webhook, Telegram POSTs updates to that URL (served on
+    --listen) carrying the secret from CHIRPFLOW_BOT_WEBHOOK_SECRET."""
     import asyncio
     import os
 
     from chirpflow.connectors.actions.approval_bot import ApprovalBot
 
-    try:
-        settings = _load(config)
-        token = os.environ.get(settings.approval.bot_token_env, "")
-        with _store() as (_, store):
-            approval = ApprovalBot(settings, store, _gate(settings), token)
-            asyncio.run(_serve(approval, poll_timeout))
-    except ChirpflowError as err:
-        raise click.ClickException(str(err)) from None
+    settings = _load(config)
+    token = os.environ.get(settings.approval.bot_token_env, "")
+    secret = os.environ.get("CHIRPFLOW_BOT_WEBHOOK_SECRET", "")
+    host, _, port = listen.rpartition(":")
+    if webhook and not (secret and port.isdigit()):
+        raise ConfigError(
+            "webhook mode needs CHIRPFLOW_BOT_WEBHOOK_SECRET (letters, digits, _ or -)"
+            " and --listen HOST:PORT"
+        )
+    with _store() as (_, store):
+        approval = ApprovalBot(settings, store, _gate(settings), token)
+        asyncio.run(_serve(approval, poll_timeout, webhook, secret, host, int(port or 0)))
 
 
-async def _serve(approval: object, poll_timeout: int) -> None:
+async def _serve(
+    approval: object, poll_timeout: int, webhook: str | None, secret: str, host: str, port: int
+) -> None:
     from chirpflow.connectors.actions.approval_bot import ApprovalBot
+    from chirpflow.connectors.actions.approval_webhook import serve_webhook
 
     assert isinstance(approval, ApprovalBot)
     await approval.start()
     try:
-        await approval.run(poll_timeout)
+        if webhook:
+            await serve_webhook(approval, webhook, secret, host, port)
+        else:
+            await approval.bot.delete_webhook()
+            await approval.run(poll_timeout)
     finally:
         await approval.stop()
 

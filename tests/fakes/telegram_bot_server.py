@@ -12,6 +12,7 @@ Bodies come as JSON or form fields (JSON-encoded values), as clients send them.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ class FakeTelegramBot:
     base_url: str = ""
     flood: int = 0  # the next sendMessage calls answered 429 (retry_after 1)
     conflict: bool = False  # getUpdates answers 409 (another poller)
+    webhook: dict[str, Any] = field(default_factory=dict)  # setWebhook arguments
     updates: list[dict[str, Any]] = field(default_factory=list)
     chat: dict[int, dict[str, Any]] = field(default_factory=dict)  # message_id -> message
     answers: list[dict[str, Any]] = field(default_factory=list)  # answerCallbackQuery calls
@@ -167,9 +169,43 @@ class FakeTelegramBot:
         }
 
     def _api_deleteWebhook(self, args: dict[str, Any]) -> tuple[int, Any]:
+        self.webhook = {}
         return 200, True
 
+    def _api_setWebhook(self, args: dict[str, Any]) -> tuple[int, Any]:
+        secret = str(args.get("secret_token") or "")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            return 400, "Bad Request: secret token contains unallowed characters"
+        self.webhook = dict(args)
+        return 200, True
+
+    def webhook_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """An update as Telegram POSTs it to the webhook (it is not queued for getUpdates)."""
+        with self._cond:
+            update["update_id"] = next(self._update_ids)
+        return update
+
+    def press_via_webhook(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
+        query_id = f"q{next(self._update_ids)}"
+        self._open_queries.add(query_id)
+        return self.webhook_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._user(user_id),
+                    "message": self.chat[message_id],
+                    "chat_instance": "ci-1",
+                    "data": data,
+                }
+            }
+        )
+
     def _api_getUpdates(self, args: dict[str, Any]) -> tuple[int, Any]:
+        if self.webhook.get("url"):
+            return 409, (
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first"
+            )
         offset = int(args.get("offset") or 0)
         limit = int(args.get("limit") or 100)
         deadline = time.monotonic() + float(args.get("timeout") or 0)

@@ -79,6 +79,16 @@ class ApprovalBot:
     async def start(self) -> None:
         await self._bot.initialize()
 
+    @property
+    def bot(self) -> Bot:
+        return self._bot
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Telegram POSTs each update to ``url`` with ``secret`` in a header (polling stops)."""
+        await self._bot.set_webhook(
+            url, secret_token=secret, allowed_updates=["message", "callback_query"]
+        )
+
     async def stop(self) -> None:
         await self._bot.shutdown()
 
