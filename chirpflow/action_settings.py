@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -90,3 +90,11 @@ class ActionSettings(_Section):
     approval: ApprovalSettings = ApprovalSettings()
     posting: PostingSettings = PostingSettings()
     drafting: DraftingSettings = DraftingSettings()
+
+    @model_validator(mode="after")
+    def _handle_for_mentions(self) -> ActionSettings:
+        if self.enabled and self.reply.mentions and not self.handle:
+            raise ValueError(
+                "handle (the watched account, without @) is needed when reply.mentions is on"
+            )
+        return self

@@ -260,7 +260,8 @@ def test_kill_9_during_the_post_call_posts_once(
     store.decide(did, "tg:1", "approve")
     config = tmp_path / "c.toml"
     config.write_text(
-        f'[actions]\nenabled = true\n[actions.posting]\nbase_url = "{fake.base_url}"\n'
+        '[actions]\nenabled = true\nhandle = "acme"\n'
+        f'[actions.posting]\nbase_url = "{fake.base_url}"\n'
         'timeout_s = 60\n[actions.gate]\nallowed_domains = ["example.com"]\n'
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CHIRPFLOW_CONFIG")}

@@ -106,7 +106,8 @@ def test_bot_approval_then_kill_9_then_publish_posts_once(tmp_path: Path, pg_url
         with fake_x_posting() as x:
             config = tmp_path / "x.toml"
             config.write_text(
-                f'[actions]\nenabled = true\n[actions.posting]\nbase_url = "{x.base_url}"\n'
+                '[actions]\nenabled = true\nhandle = "acme"\n'
+                f'[actions.posting]\nbase_url = "{x.base_url}"\n'
             )
             env = _env(tmp_path, pg_url, **X_ENV)
             for _ in range(2):
