@@ -80,6 +80,14 @@ class DraftingSettings(_Section):
     batch: int = Field(20, ge=1, le=100)  # tweets drafted per request
 
 
+class ScheduleSettings(_Section):
+    """Original post suggestions on a schedule, run by ``chirpflow actions draft``."""
+
+    topic: str | None = None  # None = no scheduled suggestions
+    variants: int = Field(3, ge=1, le=20)
+    every_hours: float = Field(24.0, gt=0)
+
+
 class ActionSettings(_Section):
     enabled: bool = False  # global kill switch
     handle: str | None = None  # the watched account, without @
@@ -90,6 +98,7 @@ class ActionSettings(_Section):
     approval: ApprovalSettings = ApprovalSettings()
     posting: PostingSettings = PostingSettings()
     drafting: DraftingSettings = DraftingSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
 
     @model_validator(mode="after")
     def _handle_for_mentions(self) -> ActionSettings:

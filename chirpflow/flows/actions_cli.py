@@ -167,19 +167,21 @@ def publish(config: str | None, once: bool, interval: float) -> None:
 @_one_line
 def draft_cmd(config: str | None, once: bool, interval: float) -> None:
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
+    from chirpflow.flows.post_suggestions import suggest_if_due
     from chirpflow.flows.reply_planner import ReplyPlanner
     from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
 
     try:
         settings = _load(config)
         with _store() as (url, store):
-            planner = ReplyPlanner(
-                url, settings, store, Drafter(settings.drafting), _gate(settings)
-            )
+            drafter, gate = Drafter(settings.drafting), _gate(settings)
+            planner = ReplyPlanner(url, settings, store, drafter, gate)
             stop = threading.Event()
             try:
                 while True:
                     try:
+                        for d in suggest_if_due(store, drafter, gate, settings):
+                            click.echo(f"suggested: {d.id}")
                         report = planner.run_once()
                     except DraftingUnavailable as err:
                         if once:

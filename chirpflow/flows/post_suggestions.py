@@ -52,3 +52,26 @@ def suggest(
         if store.add_draft(draft, gate.check(text)):
             out.append(store.draft(draft.id) or draft)
     return out
+
+
+SCHEDULE_KEY = "posts_last_suggested"
+
+
+def suggest_if_due(
+    store: ActionStore,
+    drafter: Drafter,
+    gate: SafetyGate,
+    settings: ActionSettings,
+    now: datetime | None = None,
+) -> list[Draft]:
+    """The scheduled suggestions (``[actions.schedule]``), when ``every_hours`` have passed."""
+    plan = settings.schedule
+    now = now or datetime.now(UTC)
+    if not plan.topic or not settings.enabled or store.paused():
+        return []
+    last = store.state(SCHEDULE_KEY)
+    if last and (now - datetime.fromisoformat(last)).total_seconds() < plan.every_hours * 3600:
+        return []
+    made = suggest(store, drafter, gate, settings, plan.variants, plan.topic, now)
+    store.set_state(SCHEDULE_KEY, now.isoformat())
+    return made

@@ -24,7 +24,7 @@ from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
 from chirpflow.connectors.postgres.migrate import migrate
-from chirpflow.flows.post_suggestions import suggest
+from chirpflow.flows.post_suggestions import suggest, suggest_if_due
 from chirpflow.flows.reply_planner import ReplyPlanner
 from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
 from chirpflow.operators.actions.gate import SafetyGate
@@ -265,3 +265,22 @@ def test_an_unavailable_drafting_api_keeps_the_batch_for_later(
     assert store.drafts() == [] and store.state("plan_cursor") is None
     llm.key = real_key
     assert p.run_once(NOON).drafted == [f"reply:{a}"]
+
+
+def test_scheduled_suggestions_come_every_n_hours(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    from datetime import timedelta
+
+    from chirpflow.action_settings import ScheduleSettings
+
+    s = settings(schedule=ScheduleSettings(topic="the launch", variants=2, every_hours=6))
+    drafter = Drafter(DraftingSettings(base_url=llm.base_url), env={"OPENAI_API_KEY": llm.key})
+    try:
+        assert len(suggest_if_due(store, drafter, GATE, s, NOON)) == 2
+        assert suggest_if_due(store, drafter, GATE, s, NOON + timedelta(hours=5)) == []
+        assert len(suggest_if_due(store, drafter, GATE, s, NOON + timedelta(hours=6))) == 2
+    finally:
+        drafter.close()
+    assert len(llm.requests) == 2
+    assert len(store.drafts()) == 4
