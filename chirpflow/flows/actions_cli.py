@@ -57,6 +57,13 @@ def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _serve_metrics(port: int | None) -> None:
+    if port is not None:
+        from chirpflow.flows.ops_server import OpsServer
+
+        OpsServer(port)  # a daemon thread for the life of the command
+
+
 def _load(config: str | None) -> ActionSettings:
     """The ``[actions]`` settings; the secret variables they name are masked from now on."""
     settings = load_settings(config).actions
@@ -126,8 +133,14 @@ def audit_cmd(limit: int) -> None:
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One round (resolve, then post what is pending).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest).",
+)
 @_one_line
-def publish(config: str | None, once: bool, interval: float) -> None:
+def publish(config: str | None, once: bool, interval: float, metrics_port: int | None) -> None:
     """Post approved drafts to X exactly once (resolving interrupted posts by read-back)."""
     from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
     from chirpflow.connectors.actions.publisher import Publisher
@@ -135,6 +148,7 @@ def publish(config: str | None, once: bool, interval: float) -> None:
 
     try:
         settings = _load(config)
+        _serve_metrics(metrics_port)
         if not settings.enabled:
             raise ConfigError("actions are off (kill switch): set actions.enabled = true")
         poster = XPoster(settings.posting)
@@ -164,8 +178,14 @@ def publish(config: str | None, once: bool, interval: float) -> None:
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One batch, then exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between batches.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest).",
+)
 @_one_line
-def draft_cmd(config: str | None, once: bool, interval: float) -> None:
+def draft_cmd(config: str | None, once: bool, interval: float, metrics_port: int | None) -> None:
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
     from chirpflow.flows.post_suggestions import suggest_if_due
     from chirpflow.flows.reply_planner import ReplyPlanner
@@ -173,6 +193,7 @@ def draft_cmd(config: str | None, once: bool, interval: float) -> None:
 
     try:
         settings = _load(config)
+        _serve_metrics(metrics_port)
         with _store() as (url, store):
             drafter, gate = Drafter(settings.drafting), _gate(settings)
             planner = ReplyPlanner(url, settings, store, drafter, gate)
@@ -212,8 +233,20 @@ def draft_cmd(config: str | None, once: bool, interval: float) -> None:
 @click.option("--poll-timeout", default=25, show_default=True, help="Long-poll seconds.")
 @click.option("--webhook", default=None, help="Public HTTPS URL: webhook mode instead of polling.")
 @click.option("--listen", default="127.0.0.1:8443", show_default=True, help="host:port (webhook).")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest).",
+)
 @_one_line
-def bot(config: str | None, poll_timeout: int, webhook: str | None, listen: str) -> None:
+def bot(
+    config: str | None,
+    poll_timeout: int,
+    webhook: str | None,
+    listen: str,
+    metrics_port: int | None,
+) -> None:
     """The Telegram approval bot: drafts to the admin chat, Approve / Edit / Reject, commands.
 
     Long polling by default; with --webhook, Telegram POSTs updates to that URL (served on
@@ -224,6 +257,7 @@ def bot(config: str | None, poll_timeout: int, webhook: str | None, listen: str)
     from chirpflow.connectors.actions.approval_bot import ApprovalBot
 
     settings = _load(config)
+    _serve_metrics(metrics_port)
     token = os.environ.get(settings.approval.bot_token_env, "")
     secret = os.environ.get("CHIRPFLOW_BOT_WEBHOOK_SECRET", "")
     host, _, port = listen.rpartition(":")

@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import orjson
 
 from chirpflow.action_model import Draft, reply_id
 from chirpflow.action_settings import GateSettings
 from chirpflow.connectors.actions.store import ActionStore
+from chirpflow.connectors.embedded.ports import free_port
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.telegram_bot_server import fake_telegram_bot
@@ -72,14 +74,27 @@ def test_bot_approval_then_kill_9_then_publish_posts_once(tmp_path: Path, pg_url
                 f'base_url = "{tg.base_url}"\n'
             )
             env = _env(tmp_path, pg_url, CHIRPFLOW_BOT_TOKEN=tg.token)
+            port = free_port()
             proc = subprocess.Popen(
-                [*CLI, "bot", "--config", str(config), "--poll-timeout", "1"], env=env
+                [
+                    *CLI,
+                    "bot",
+                    "--config",
+                    str(config),
+                    "--poll-timeout",
+                    "1",
+                    "--metrics-port",
+                    str(port),
+                ],
+                env=env,
             )
             try:
                 _wait(lambda: bool(tg.bot_messages()))
                 mid = tg.bot_messages()[0]["message_id"]
                 tg.press(7, mid, f"a:{d.id}")
                 _wait(lambda: "Approved by tg:7" in tg.chat[mid]["text"])
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+                assert 'chirpflow_actions_total{check="",outcome="approved"} 1.0' in metrics
             finally:
                 proc.kill()  # kill -9 between the approval and any post
                 proc.wait(30)
