@@ -39,6 +39,7 @@ class Harness:
     def __init__(self, tg: FakeTelegramBot, store: ActionStore, **approval: object) -> None:
         settings = ActionSettings(
             enabled=True,
+            handle="acme",
             approval=ApprovalSettings(
                 admins=[ADMIN], chat_id=str(tg.chat_id), base_url=tg.base_url, **approval
             ),
