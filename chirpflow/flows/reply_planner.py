@@ -33,6 +33,7 @@ _CANDIDATES = (
     " a.sentiment, a.sentiment_score, a.risk, a.analyzer, a.analyzer_version, a.analyzed_at"
     " FROM analyses a JOIN tweets t ON t.id = a.tweet_id"
     " WHERE (a.analyzed_at, a.tweet_id) > (%s::timestamptz, %s::bigint)"
+    " AND t.id > 0"  # X posts only: other platforms' posts are keyed by negative ids
     " ORDER BY a.analyzed_at, a.tweet_id LIMIT %s"
 )
 
