@@ -66,6 +66,11 @@ LLM_RATE_WAIT = Counter(
 NOTIFICATIONS = Counter(
     "chirpflow_notifications_total", "Notifications by channel and outcome", ["channel", "outcome"]
 )
+ACTIONS = Counter(
+    "chirpflow_actions_total",
+    "Reply/post drafts by outcome (drafted, blocked, approved, rejected, posted, failed)",
+    ["outcome", "check"],  # check: the gate check that blocked, else ""
+)
 
 SOURCE_REQUESTS = Counter(
     "chirpflow_source_requests_total", "Tweet API requests by provider", ["provider"]

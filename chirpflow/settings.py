@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from chirpflow.action_settings import ActionSettings
 from chirpflow.errors import ConfigError
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -330,6 +331,7 @@ class Settings(_Section):
     analyzer: AnalyzerSettings = AnalyzerSettings()
     alerts: AlertSettings = AlertSettings()
     sinks: SinkSettings = SinkSettings()
+    actions: ActionSettings = ActionSettings()
 
     def secret_vars(self) -> set[str]:
         """The environment variables this configuration names for secrets (to mask)."""

@@ -779,5 +779,16 @@ def _add_alerts_commands() -> None:
 
 _add_alerts_commands()
 
+
+def _add_actions() -> None:
+    from chirpflow.flows.actions_cli import actions, bot, posts
+
+    main.add_command(actions)
+    main.add_command(bot)
+    main.add_command(posts)
+
+
+_add_actions()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -35,6 +35,8 @@ def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
     )
     for reason, n in (data.get("dead_letters_by_reason") or {}).items():
         table.add_row(f"  dead: {reason}", f"{n:,}")
+    for key, n in sorted((data.get("actions") or {}).items()):
+        table.add_row(f"  drafts: {key}", f"{n:,}")
     table.add_row("LLM cost (lifetime)", f"${data['llm_cost_usd']:.4f}")
     for run in (data.get("runs") or [])[:5]:  # newest first, each run's own spend
         table.add_row(

@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 
+from chirpflow.connectors.postgres.action_stats import action_counts
 from chirpflow.connectors.postgres.alert_stats import alerts_by_channel
 from chirpflow.connectors.postgres.ledger import lifetime_spend, spend_by_run
 from chirpflow.connectors.postgres.usage import usage_by_provider
@@ -48,6 +49,7 @@ def store_stats(url: str) -> dict[str, Any]:
         }
         out["providers"] = usage_by_provider(conn)
         out["alerts"] = alerts_by_channel(conn)
+        out["actions"] = action_counts(conn)
         out["by_source"] = {
             s: n for s, n in conn.execute("SELECT source, count(*) FROM tweets GROUP BY source")
         }

@@ -1,0 +1,1 @@
+"""Acting on tweets: reply rules and caps, the safety gate, drafts and approvals."""

@@ -1,0 +1,92 @@
+"""Drafts replies for a batch of tweets in one chat-completions call (strict JSON schema).
+
+Each tweet is validated on its own (:func:`parse_drafts`): a tweet the answer
+missed or garbled is asked again alone, once; if that fails too it gets no
+draft and the problem is returned, never a guessed text. When the API itself
+fails (unreachable, 5xx after the SDK's retries, bad key), ``DraftingUnavailable``
+is raised so the caller keeps the batch for later instead of losing it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from chirpflow.action_settings import DraftingSettings
+from chirpflow.errors import ChirpflowError, ConfigError
+from chirpflow.logs import redact, secret_values
+from chirpflow.operators.actions.draft_prompt import (
+    RESPONSE_FORMAT,
+    draft_messages,
+    parse_drafts,
+)
+
+
+class DraftingUnavailable(ChirpflowError):
+    """The drafting API could not be reached or refused the call: retry the batch later."""
+
+
+@dataclass
+class DraftBatch:
+    texts: dict[int, str] = field(default_factory=dict)
+    problems: dict[int, str] = field(default_factory=dict)
+    requests: int = 0
+
+
+class Drafter:
+    def __init__(self, settings: DraftingSettings, env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ) if env is None else env
+        key = env.get(settings.api_key_env, "")
+        if not key:
+            raise ConfigError(f"drafting replies needs an API key in {settings.api_key_env}")
+        self._settings = settings
+        self._client = openai.OpenAI(
+            api_key=key,
+            base_url=settings.base_url or env.get("OPENAI_BASE_URL") or None,
+            timeout=settings.timeout_s,
+            max_retries=2,
+        )
+
+    def _ask(
+        self, texts: Sequence[str], persona: str, context: tuple[int, str] | None
+    ) -> tuple[dict[int, str], list[str]]:
+        request: dict[str, Any] = {
+            "model": self._settings.model,
+            "messages": draft_messages(texts, persona, context),
+            "response_format": RESPONSE_FORMAT,
+            "temperature": 0.4,
+        }
+        try:
+            completion = self._client.chat.completions.create(**request)
+        except openai.OpenAIError as err:
+            text = redact(f"{type(err).__name__}: {err}", secret_values())[:300]
+            raise DraftingUnavailable(f"drafting API: {text}") from None
+        choice = completion.choices[0]
+        if choice.finish_reason == "length":
+            return {}, ["answer cut off (finish_reason length)"]
+        return parse_drafts(choice.message.content, len(texts))
+
+    def draft(
+        self, texts: Sequence[str], persona: str, context: tuple[int, str] | None
+    ) -> DraftBatch:
+        out = DraftBatch()
+        got, problems = self._ask(texts, persona, context)
+        out.requests += 1
+        out.texts.update(got)
+        for i in range(len(texts)):
+            if i in out.texts:
+                continue
+            alone, again = self._ask([texts[i]], persona, context)
+            out.requests += 1
+            if 0 in alone:
+                out.texts[i] = alone[0]
+            else:
+                out.problems[i] = "; ".join(again or problems)[:300]
+        return out
+
+    def close(self) -> None:
+        self._client.close()
