@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
@@ -120,6 +120,17 @@ def create_app(
         return caller
 
     Client = Annotated[Caller, Depends(client)]
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Liveness: the process serves requests (no key needed)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: the database behind the jobs answers (no key needed)."""
+        ok = store.ping()
+        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
     def found(job_id: str, caller: Caller) -> dict[str, Any]:
         row = store.get(job_id, owner=caller.owner)

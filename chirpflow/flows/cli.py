@@ -252,6 +252,12 @@ def run(
 @click.option("--rate", type=click.FloatRange(min=0), help="Tweets/s of synthetic sources.")
 @click.option("--no-recovery", is_flag=True, help="Do not snapshot source positions.")
 @click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    envvar="CHIRPFLOW_METRICS_PORT",
+    help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
+)
 @stoppable
 @_fail_cleanly
 @_needs(functools.partial(_job_needs, kafka=True))
@@ -262,6 +268,7 @@ def ingest(
     rate: float | None,
     no_recovery: bool,
     reset_recovery: bool,
+    metrics_port: int | None,
 ) -> None:
     """Sources -> normalize -> Kafka ([ingest] topic, default tweets.raw).
 
@@ -280,6 +287,7 @@ def ingest(
         rate=rate,
         recovery=not no_recovery,
         reset_recovery=reset_recovery,
+        metrics_port=metrics_port,
     )
 
 

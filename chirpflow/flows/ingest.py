@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
+from chirpflow import metrics
 from chirpflow.connectors.bytewax_flushing_sink import FlushingSink
 from chirpflow.connectors.bytewax_sink import BatchWriter
 from chirpflow.connectors.bytewax_source import ReaderSource
@@ -23,6 +24,8 @@ from chirpflow.connectors.kafka.tweet_writer import KafkaTweetWriter
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
 from chirpflow.flows.build import SourceHooks, configured_readers
+from chirpflow.flows.checks import service_checks
+from chirpflow.flows.ops_server import OpsServer
 from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
 from chirpflow.flows.runner import graceful_interrupt, run_dataflow
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
@@ -80,6 +83,7 @@ def run_ingest(
     rate: float | None = None,
     recovery: bool = True,
     reset_recovery: bool = False,
+    metrics_port: int | None = None,
 ) -> None:
     if not env.kafka_bootstrap_servers:
         raise ConfigError("chirpflow ingest needs KAFKA_BOOTSTRAP_SERVERS (the broker to write to)")
@@ -106,8 +110,13 @@ def run_ingest(
         else None
     )
     flusher = UsageFlusher(meter)
+    ops = OpsServer(metrics_port, checks=service_checks(env)) if metrics_port is not None else None
+    metrics.UP.set(1)
     try:
         with graceful_interrupt(stop):
             run_dataflow(flow, snapshot_interval=settings.pipeline.snapshot_interval, recovery=rec)
     finally:
+        metrics.UP.set(0)
         flusher.stop()
+        if ops:
+            ops.stop()

@@ -40,7 +40,7 @@ def test_dockerfile_is_slim_non_root_pinned_and_checks_health() -> None:
 def test_compose_services_reference_each_other() -> None:
     doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = doc["services"]
-    for name in ("ingest", "chirpflow"):
+    for name in ("ingest", "chirpflow", "api"):
         svc = services[name]
         env = svc["environment"]
         assert urlparse(env["DATABASE_URL"]).hostname in services
@@ -50,3 +50,30 @@ def test_compose_services_reference_each_other() -> None:
         assert (ROOT / svc["build"] / "Dockerfile").is_file()
         mounted = svc["volumes"][0].split(":")[0]
         load_settings(str(ROOT / mounted))  # the config it mounts is valid
+
+
+def _served_port(command: list[str]) -> int:
+    """The port a chirpflow command serves /healthz on in the image."""
+    if command[0] == "api":
+        return int(command[command.index("--port") + 1])
+    assert command[0] in ("run", "ingest"), f"{command[0]} serves no health endpoint"
+    image_env = re.search(r"CHIRPFLOW_METRICS_PORT=(\d+)", (ROOT / "Dockerfile").read_text())
+    assert image_env
+    return int(image_env.group(1))  # run and ingest serve the ops server there
+
+
+def test_every_compose_health_check_asks_what_its_service_serves() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    image_check = re.search(
+        r"^HEALTHCHECK .*\n\s+CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.M
+    )
+    assert image_check and "CHIRPFLOW_METRICS_PORT" in image_check.group(1)
+    for name, svc in services.items():
+        if "build" not in svc:
+            continue
+        port = _served_port(svc["command"])
+        check = " ".join(svc.get("healthcheck", {}).get("test", []))
+        if check:  # its own check: the port it serves, on /healthz
+            assert f"127.0.0.1:{port}/healthz" in check, name
+        else:  # the image's check: the metrics port, which run and ingest serve
+            assert svc["command"][0] in ("run", "ingest"), name

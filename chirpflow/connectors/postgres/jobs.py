@@ -45,6 +45,13 @@ class JobStore:
     def close(self) -> None:
         self._pool.close()
 
+    def ping(self) -> bool:
+        """The database answers (the API's readiness)."""
+        try:
+            return self._one("SELECT 1 AS ok") is not None
+        except Exception:
+            return False
+
     def _one(self, query: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query.encode(), params)
