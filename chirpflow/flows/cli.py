@@ -88,9 +88,10 @@ def _needs(
         def wrapper(*args: Any, service_wait: float, **kwargs: Any) -> Any:
             from chirpflow.flows.preflight import require
 
-            require(
-                Environment.from_env(), needs(**kwargs) if callable(needs) else needs, service_wait
-            )
+            env = Environment.from_env()
+            if "config" in kwargs:  # the command's [kafka] table
+                env = env.with_kafka_settings(_settings(kwargs["config"]))
+            require(env, needs(**kwargs) if callable(needs) else needs, service_wait)
             return fn(*args, **kwargs)
 
         return wrapper

@@ -90,12 +90,12 @@ def run_job(
 
         kafka = settings.sinks.kafka
         if kafka.enabled:
-            if not env.kafka_bootstrap_servers:
+            connection = env.with_kafka_settings(settings).kafka
+            if connection is None:
                 raise ConfigError("sinks.kafka.enabled needs KAFKA_BOOTSTRAP_SERVERS")
-            bootstrap = env.kafka_bootstrap_servers
 
             def kafka_writer(worker: int, count: int) -> BatchWriter[Outcome]:
-                return KafkaOutcomeWriter(SafeProducer(bootstrap), kafka.topic, kafka.dlq_topic)
+                return KafkaOutcomeWriter(SafeProducer(connection), kafka.topic, kafka.dlq_topic)
 
             writers.append(("kafka", kafka_writer))
 
