@@ -349,6 +349,12 @@ class Settings(_Section):
     alerts: AlertSettings = AlertSettings()
     sinks: SinkSettings = SinkSettings()
 
+    def masked_dump(self) -> dict[str, Any]:
+        """The settings as JSON-ready data, secret [kafka] properties masked."""
+        data = self.model_dump(mode="json")
+        data["kafka"] = {k: "****" if k in SECRET_PROPERTIES else v for k, v in self.kafka.items()}
+        return data
+
     def secret_vars(self) -> set[str]:
         """The environment variables this configuration names for secrets (to mask)."""
         names = set()

@@ -530,7 +530,7 @@ def config_check(path: str | None) -> None:
     needs = env_needs(settings)
     doc = {
         "config": path or "(defaults)",
-        "settings": settings.model_dump(mode="json"),
+        "settings": settings.masked_dump(),
         "environment": env.redacted(),
         "environment_needed": [n.as_dict(os.environ) for n in needs],
     }
