@@ -19,9 +19,25 @@ from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.kafka_connection import KafkaConnection
 
 TIMEOUT_S = 5.0
-_QUIET = logging.getLogger("chirpflow.kafka.check")
-_QUIET.addHandler(logging.NullHandler())
-_QUIET.propagate = False
+
+
+class _Collect(logging.Handler):
+    """Keeps librdkafka's log lines of one check (to read, never to print)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _quiet_logger() -> tuple[logging.Logger, _Collect]:
+    logger = logging.Logger("chirpflow.kafka.check")  # not registered: nothing propagates
+    collect = _Collect()
+    logger.addHandler(collect)
+    return logger, collect
+
 
 _TLS_UNTRUSTED = ("certificate verify failed", "unable to get local issuer", "self-signed")
 
@@ -46,6 +62,11 @@ def refusal(kafka: KafkaConnection, errors: list[KafkaError]) -> str | None:
     return None
 
 
+def _closed(line: str) -> bool:
+    text = line.lower()
+    return "closed by peer" in text or "disconnected" in text
+
+
 def probe(
     kafka: KafkaConnection, on_ok: Callable[[int, int], str] | None = None
 ) -> tuple[bool, str]:
@@ -53,8 +74,9 @@ def probe(
     from confluent_kafka.admin import AdminClient
 
     errors: list[KafkaError] = []
+    logger, logged = _quiet_logger()
     try:
-        admin = AdminClient(client_config(kafka, logger=_QUIET, error_cb=errors.append))
+        admin = AdminClient(client_config(kafka, logger=logger, error_cb=errors.append))
     except KafkaException as err:  # an unknown property or a bad value
         return False, f"bad [kafka] setting: {err.args[0].str() if err.args else err}"
     try:
@@ -64,5 +86,10 @@ def probe(
         why = refusal(kafka, errors)
         if why is not None:
             return False, why
+        if not kafka.secured and any(_closed(line) for line in logged.lines):
+            raise ConnectionError(
+                "the broker closed every connection: does it want TLS or SASL? "
+                f"(set {kafka.origin('security.protocol')})"
+            ) from None
         raise
     return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"

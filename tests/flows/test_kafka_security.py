@@ -187,3 +187,18 @@ def test_wrong_password_is_one_line_naming_the_variable(
     assert "authentication failed" in line and "KAFKA_SASL_PASSWORD" in line, line
     assert "kafka.sasl.mechanism" in line, line
     assert PASSWORD not in out.stdout + out.stderr
+
+
+def test_plaintext_client_of_a_tls_broker_is_told_to_set_the_protocol(
+    tmp_path: Path, tls_bootstrap: str
+) -> None:
+    out = _cli(
+        ["ingest", "--limit", "1", "--source", "synthetic", "--wait-for-services", "1s"],
+        tmp_path,
+        "",
+        KAFKA_BOOTSTRAP_SERVERS=tls_bootstrap,
+    )
+    assert out.returncode == 3, out.stderr
+    line = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")][-1]
+    assert "security.protocol" in line and "KAFKA_SECURITY_PROTOCOL" in line, out.stderr
+    assert "Traceback" not in out.stderr and "rdkafka" not in out.stderr, out.stderr

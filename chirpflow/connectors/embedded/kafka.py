@@ -69,7 +69,9 @@ class EmbeddedKafka(EmbeddedService):
             tail = self._server.log_tail()
             self.stop()
             raise ServiceError(f"embedded Kafka broker did not listen on {self.bootstrap}{tail}")
-        if not self.authentication:  # an anonymous client gets no metadata then
+        # an anonymous client gets no metadata from a broker that wants a login, and
+        # a plain one none from a broker that advertises a proxy: the port must do
+        if not self.authentication and self.advertised_port in (None, self.port):
             self._wait_metadata(timeout)
         return self.bootstrap
 
