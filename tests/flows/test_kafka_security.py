@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from chirpflow.connectors.embedded.kafka import HOST, EmbeddedKafka
+from chirpflow.connectors.kafka import offsets
+from chirpflow.connectors.kafka.topics import ensure_topic
 from chirpflow.flows.ingest import run_ingest
 from chirpflow.flows.job import run_job
 from chirpflow.flows.replay import ReplayRange, run_replay
@@ -135,12 +137,29 @@ def test_ingest_run_and_replay_over_tls(
     path = write_jsonl(tmp_path / "in.jsonl", [payload(i) for i in range(60)])
     env = dataclasses.replace(env_for(tmp_path, pg_url), kafka_bootstrap_servers=tls_bootstrap)
     kafka = {"security.protocol": "SSL", "ssl.ca.location": str(tls_files.ca)}
+    sink = {"enabled": True, "topic": "tls.analyses", "dlq_topic": "tls.dlq"}
     cfg = settings_from_dict(
-        {**CFG, "kafka": kafka, "ingest": {"topic": "tls.raw", "dlq_topic": "tls.dlq"}}
+        {
+            **CFG,
+            "kafka": kafka,
+            "ingest": {"topic": "tls.raw", "dlq_topic": "tls.dlq"},
+            "sinks": {"console": False, "kafka": sink},
+        }
     )
+    connection = env.with_kafka_settings(cfg).kafka
+    assert connection is not None
+    ensure_topic(connection, "tls.analyses")
     run_ingest(cfg, env, source_spec=f"jsonl:{path}", recovery=False)
     run_job(cfg, env, source_spec="kafka:tls.raw", limit=60, recovery=False, live=False)
     assert scalar(pg_url, "SELECT count(DISTINCT tweet_id) FROM analyses") == 60
+    c = offsets.consumer(connection)  # [sinks.kafka] wrote over TLS too
+    try:
+        written = (
+            offsets.end_offset(c, "tls.analyses", 0) - offsets.watermarks(c, "tls.analyses", 0)[0]
+        )
+    finally:
+        c.close()
+    assert written >= 60
     _, ranges = run_replay(cfg, env, "tls.raw", ReplayRange(from_beginning=True), live=False)
     assert sum(e - s for s, e in ranges.values()) == 60
 
