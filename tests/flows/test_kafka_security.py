@@ -221,3 +221,15 @@ def test_plaintext_client_of_a_tls_broker_is_told_to_set_the_protocol(
     line = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")][-1]
     assert "security.protocol" in line and "KAFKA_SECURITY_PROTOCOL" in line, out.stderr
     assert "Traceback" not in out.stderr and "rdkafka" not in out.stderr, out.stderr
+
+
+def test_unknown_kafka_property_is_one_line_naming_it(tmp_path: Path, tls_bootstrap: str) -> None:
+    out = _cli(
+        ["ingest", "--limit", "1", "--source", "synthetic"],
+        tmp_path,
+        '[kafka]\n"sasl.mechanismz" = "PLAIN"\n',
+        KAFKA_BOOTSTRAP_SERVERS=tls_bootstrap,
+    )
+    assert out.returncode == 2, out.stderr
+    line = _one_clean_line(out.stderr)
+    assert "bad [kafka] setting" in line and "sasl.mechanismz" in line, line
