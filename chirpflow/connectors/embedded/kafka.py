@@ -72,7 +72,11 @@ class EmbeddedKafka(EmbeddedService):
         # an anonymous client gets no metadata from a broker that wants a login, and
         # a plain one none from a broker that advertises a proxy: the port must do
         if not self.authentication and self.advertised_port in (None, self.port):
-            self._wait_metadata(timeout)
+            try:
+                self._wait_metadata(timeout)
+            except ServiceError:
+                self.stop()  # no broker left behind
+                raise
         return self.bootstrap
 
     def _wait_metadata(self, timeout: float) -> None:
