@@ -32,6 +32,8 @@ SECRET_VARS = (
     "RAPIDAPI_KEY",
     "DISCORD_WEBHOOK_URL",
     "TELEGRAM_BOT_TOKEN",
+    "KAFKA_SASL_PASSWORD",
+    "KAFKA_SSL_KEY_PASSWORD",
 )
 # variables the configuration names as secrets (add_secret_vars)
 _CONFIGURED_VARS: set[str] = set()

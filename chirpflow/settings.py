@@ -9,15 +9,31 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chirpflow.action_settings import ActionSettings
 from chirpflow.errors import ConfigError
+from chirpflow.kafka_connection import (
+    ENV_PROPERTIES,
+    SECRET_PROPERTIES,
+    KafkaConnection,
+    env_properties,
+    flatten,
+)
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -322,6 +338,8 @@ class JobSettings(_Section):
 
 
 class Settings(_Section):
+    # librdkafka properties for every Kafka client ([kafka] table; KAFKA_* variables override)
+    kafka: dict[str, str] = Field(default_factory=dict)
     pipeline: PipelineSettings = PipelineSettings()
     jobs: JobSettings = JobSettings()
     ingest: IngestSettings = IngestSettings()
@@ -333,12 +351,30 @@ class Settings(_Section):
     sinks: SinkSettings = SinkSettings()
     actions: ActionSettings = ActionSettings()
 
+    def masked_dump(self) -> dict[str, Any]:
+        """The settings as JSON-ready data, secret [kafka] properties masked."""
+        data = self.model_dump(mode="json")
+        data["kafka"] = {k: "****" if k in SECRET_PROPERTIES else v for k, v in self.kafka.items()}
+        return data
+
     def secret_vars(self) -> set[str]:
         """The environment variables this configuration names for secrets (to mask)."""
         names = set()
         for ch in self.alerts.channels.values():
             names.add(ch.webhook_url_env if ch.type == "discord" else ch.bot_token_env)
         return names
+
+    @field_validator("kafka", mode="before")
+    @classmethod
+    def _kafka_properties(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        props = flatten(value)
+        if "bootstrap.servers" in props:
+            raise ValueError(
+                "set the brokers with KAFKA_BOOTSTRAP_SERVERS, not kafka.bootstrap.servers"
+            )
+        return props
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Settings:
@@ -399,6 +435,8 @@ class Environment:
     openai_api_key: str | None
     openai_base_url: str | None
     home: Path
+    kafka_env: Mapping[str, str] = field(default_factory=dict)  # from KAFKA_* variables
+    kafka_settings: Mapping[str, str] = field(default_factory=dict)  # the [kafka] table
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Environment:
@@ -410,6 +448,20 @@ class Environment:
             openai_api_key=e.get("OPENAI_API_KEY") or None,
             openai_base_url=e.get("OPENAI_BASE_URL") or None,
             home=Path(e.get("CHIRPFLOW_HOME") or ".chirpflow").resolve(),
+            kafka_env=env_properties(e),
+        )
+
+    def with_kafka_settings(self, settings: Settings) -> Environment:
+        """This environment with the ``[kafka]`` table of ``settings`` under its variables."""
+        return replace(self, kafka_settings=dict(settings.kafka))
+
+    @property
+    def kafka(self) -> KafkaConnection | None:
+        """How to reach the Kafka cluster (None without KAFKA_BOOTSTRAP_SERVERS)."""
+        if not self.kafka_bootstrap_servers:
+            return None
+        return KafkaConnection.build(
+            self.kafka_bootstrap_servers, self.kafka_settings, self.kafka_env
         )
 
     def redacted(self) -> dict[str, str | None]:
@@ -418,6 +470,11 @@ class Environment:
             "DATABASE_URL": redact_url(self.database_url) if self.database_url else "(embedded)",
             "REDIS_URL": redact_url(self.redis_url) if self.redis_url else "(in-process)",
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "(not set)",
+            **{
+                var: "****" if prop in SECRET_PROPERTIES else self.kafka_env[prop]
+                for var, prop in ENV_PROPERTIES.items()
+                if prop in self.kafka_env
+            },
             "OPENAI_API_KEY": "****" if self.openai_api_key else "(not set)",
             "OPENAI_BASE_URL": self.openai_base_url or "(default)",
             "CHIRPFLOW_HOME": str(self.home),

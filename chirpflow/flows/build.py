@@ -25,6 +25,7 @@ from chirpflow.connectors.sources.synthetic_reader import SyntheticReader
 from chirpflow.connectors.sources.x_stream import XStreamReader
 from chirpflow.errors import ConfigError
 from chirpflow.flows.platform_sources import platform_readers
+from chirpflow.kafka_connection import KafkaConnection
 from chirpflow.logs import add_secret_vars
 from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.operators.alerts.rules import AlertRule
@@ -165,11 +166,16 @@ def configured_readers(
     env_vars = dict(os.environ)
     if env.kafka_bootstrap_servers:
         env_vars["KAFKA_BOOTSTRAP_SERVERS"] = env.kafka_bootstrap_servers
-    return [r for s in sources for r in make_readers(s, env_vars, hooks)]
+    kafka = env.with_kafka_settings(settings).kafka
+    return [r for s in sources for r in make_readers(s, env_vars, hooks, kafka=kafka)]
 
 
 def make_readers(
-    src: SourceSettings, env: Mapping[str, str] | None = None, hooks: SourceHooks | None = None
+    src: SourceSettings,
+    env: Mapping[str, str] | None = None,
+    hooks: SourceHooks | None = None,
+    *,
+    kafka: KafkaConnection | None = None,
 ) -> list[RecordReader]:
     """One reader per partition: a polled source has one per watched item."""
     env = os.environ if env is None else env
@@ -215,10 +221,10 @@ def make_readers(
         return platform_readers(src, env, hooks)
     if src.type == "kafka":
         assert src.topic is not None
-        bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS")
-        if not bootstrap:
+        kafka = kafka or Environment.from_env(dict(env)).kafka
+        if kafka is None:
             raise ConfigError(f"{what} (type kafka) needs KAFKA_BOOTSTRAP_SERVERS")
-        return kafka_readers(src.name, bootstrap, src.topic, to_end=src.stop_at_end)
+        return kafka_readers(src.name, kafka, src.topic, to_end=src.stop_at_end)
     if src.type == "x_stream":
         rules = {r.tag: r.value for r in src.rules}
         key = api_key(src.type, env, what)
@@ -229,14 +235,14 @@ def make_readers(
 
 def kafka_readers(
     source: str,
-    bootstrap: str,
+    kafka: KafkaConnection | str,
     topic: str,
     ranges: dict[int, tuple[int, int | None]] | None = None,
     to_end: bool = False,
 ) -> list[RecordReader]:
     """One reader per partition; ``ranges`` (start, end) for a replay, else from the start
     (to the end as it is now with ``to_end``, else tailing)."""
-    c = offsets.consumer(bootstrap)
+    c = offsets.consumer(kafka)
     try:
         parts = offsets.partitions(c, topic)
         if ranges is None:
@@ -250,7 +256,7 @@ def kafka_readers(
     finally:
         c.close()
     return [
-        KafkaPartitionReader(source, bootstrap, topic, p, start, end)
+        KafkaPartitionReader(source, kafka, topic, p, start, end)
         for p, (start, end) in sorted(ranges.items())
     ]
 

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import httpx
 
 from chirpflow.flows.service_check import Check, ServiceCheck, tcp_probe
+from chirpflow.kafka_connection import KafkaConnection, as_connection
 from chirpflow.settings import PLATFORM_SOURCES, POLLED, Environment, Settings, redact_url
 
 TIMEOUT_S = 5.0
@@ -51,14 +52,12 @@ def bootstrap_addresses(bootstrap: str) -> list[tuple[str, int]]:
     return out
 
 
-def kafka(bootstrap: str) -> tuple[bool, str]:
-    from confluent_kafka.admin import AdminClient
+def kafka(connection: KafkaConnection | str) -> tuple[bool, str]:
+    from chirpflow.flows.kafka_check import probe
 
-    from chirpflow.connectors.kafka.client_logs import client_config
-
-    tcp_probe(bootstrap_addresses(bootstrap), TIMEOUT_S)
-    meta = AdminClient(client_config(bootstrap)).list_topics(timeout=TIMEOUT_S)
-    return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"
+    connection = as_connection(connection)
+    tcp_probe(bootstrap_addresses(connection.bootstrap), TIMEOUT_S)
+    return probe(connection)
 
 
 def llm(base_url: str | None, key: str) -> tuple[bool, str]:
@@ -112,10 +111,9 @@ def service_checks(env: Environment, db_url: str | None = None) -> dict[str, Che
         checks["redis"] = ServiceCheck(
             "REDIS_URL", redact_url(env.redis_url), partial(redis_ping, env.redis_url)
         )
-    if env.kafka_bootstrap_servers:
-        bootstrap = env.kafka_bootstrap_servers
+    if env.kafka is not None:
         checks["kafka"] = ServiceCheck(
-            "KAFKA_BOOTSTRAP_SERVERS", bootstrap, partial(kafka, bootstrap)
+            "KAFKA_BOOTSTRAP_SERVERS", env.kafka.bootstrap, partial(kafka, env.kafka)
         )
     return checks
 
@@ -142,6 +140,7 @@ def all_checks(
     from chirpflow.flows.platform_checks import platform_check
 
     vars = os.environ if vars is None else vars
+    env = env.with_kafka_settings(settings)
     checks = service_checks(env)
     if not env.database_url:
         checks["postgres"] = lambda: (True, "embedded PostgreSQL (DATABASE_URL not set)")

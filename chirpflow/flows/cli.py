@@ -88,9 +88,10 @@ def _needs(
         def wrapper(*args: Any, service_wait: float, **kwargs: Any) -> Any:
             from chirpflow.flows.preflight import require
 
-            require(
-                Environment.from_env(), needs(**kwargs) if callable(needs) else needs, service_wait
-            )
+            env = Environment.from_env()
+            if "config" in kwargs:  # the command's [kafka] table
+                env = env.with_kafka_settings(_settings(kwargs["config"]))
+            require(env, needs(**kwargs) if callable(needs) else needs, service_wait)
             return fn(*args, **kwargs)
 
         return wrapper
@@ -537,7 +538,7 @@ def config_check(path: str | None) -> None:
     needs = env_needs(settings)
     doc = {
         "config": path or "(defaults)",
-        "settings": settings.model_dump(mode="json"),
+        "settings": settings.masked_dump(),
         "environment": env.redacted(),
         "environment_needed": [n.as_dict(os.environ) for n in needs],
     }

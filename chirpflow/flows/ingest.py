@@ -29,6 +29,7 @@ from chirpflow.flows.ops_server import OpsServer
 from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
 from chirpflow.flows.runner import graceful_interrupt, run_dataflow
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
+from chirpflow.kafka_connection import KafkaConnection
 from chirpflow.model import DeadLetter, RawRecord, Tweet
 from chirpflow.operators.normalize import normalize
 from chirpflow.settings import Environment, Settings
@@ -53,7 +54,7 @@ class _Batches:
 
 def build_ingest_flow(
     readers: Sequence[RecordReader],
-    bootstrap: str,
+    kafka: KafkaConnection | str,
     topic: str,
     dlq_topic: str,
     *,
@@ -67,7 +68,7 @@ def build_ingest_flow(
     parsed = op.map("normalize", raw, _normalize)
 
     def writer(part: str) -> BatchWriter[list[Tweet | DeadLetter]]:
-        return _Batches(KafkaTweetWriter(SafeProducer(bootstrap), topic, dlq_topic, key))
+        return _Batches(KafkaTweetWriter(SafeProducer(kafka), topic, dlq_topic, key))
 
     sink: FlushingSink[list[Tweet | DeadLetter]] = FlushingSink(writer)
     op.output("kafka", parsed, sink)
@@ -85,18 +86,19 @@ def run_ingest(
     reset_recovery: bool = False,
     metrics_port: int | None = None,
 ) -> None:
-    if not env.kafka_bootstrap_servers:
+    env = env.with_kafka_settings(settings)
+    kafka = env.kafka
+    if kafka is None:
         raise ConfigError("chirpflow ingest needs KAFKA_BOOTSTRAP_SERVERS (the broker to write to)")
-    bootstrap = env.kafka_bootstrap_servers
     cfg = settings.ingest
     for name in (cfg.topic, cfg.dlq_topic):
-        ensure_topic(bootstrap, name, cfg.partitions if name == cfg.topic else 1)
+        ensure_topic(kafka, name, cfg.partitions if name == cfg.topic else 1)
     meter = UsageMeter(env.database_url, alert_channels=list(settings.alerts.channels))
     hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
     readers = configured_readers(settings, env, hooks, source_spec=source_spec, rate=rate)
     flow, stop = build_ingest_flow(
         readers,
-        bootstrap,
+        kafka,
         cfg.topic,
         cfg.dlq_topic,
         limit=limit,

@@ -59,6 +59,7 @@ def run_job(
 
     ``readers`` replaces the configured sources (a replay's explicit ranges).
     """
+    env = env.with_kafka_settings(settings)  # every Kafka client: the [kafka] table too
     meter = UsageMeter(None, alert_channels=list(settings.alerts.channels))
     if readers is None:
         hooks = SourceHooks(meter.on_usage, meter.on_fatal, env.redis_url)
@@ -90,12 +91,12 @@ def run_job(
 
         kafka = settings.sinks.kafka
         if kafka.enabled:
-            if not env.kafka_bootstrap_servers:
+            connection = env.kafka
+            if connection is None:
                 raise ConfigError("sinks.kafka.enabled needs KAFKA_BOOTSTRAP_SERVERS")
-            bootstrap = env.kafka_bootstrap_servers
 
             def kafka_writer(worker: int, count: int) -> BatchWriter[Outcome]:
-                return KafkaOutcomeWriter(SafeProducer(bootstrap), kafka.topic, kafka.dlq_topic)
+                return KafkaOutcomeWriter(SafeProducer(connection), kafka.topic, kafka.dlq_topic)
 
             writers.append(("kafka", kafka_writer))
 

@@ -19,6 +19,7 @@ from chirpflow.errors import ConfigError
 from chirpflow.flows.build import kafka_readers
 from chirpflow.flows.job import run_job
 from chirpflow.flows.summary import RunSummary
+from chirpflow.kafka_connection import KafkaConnection
 from chirpflow.settings import Environment, Settings
 
 SOURCE = "kafka"  # the same source name as `chirpflow run --source kafka`
@@ -43,9 +44,9 @@ class ReplayRange:
             raise ConfigError("replay: --to-timestamp must be after --from-timestamp")
 
 
-def resolve(bootstrap: str, topic: str, r: ReplayRange) -> dict[int, tuple[int, int]]:
+def resolve(kafka: KafkaConnection | str, topic: str, r: ReplayRange) -> dict[int, tuple[int, int]]:
     """Partition -> (start, end) offsets, end exclusive; empty ranges are left out."""
-    c = offsets.consumer(bootstrap)
+    c = offsets.consumer(kafka)
     try:
         parts = offsets.partitions(c, topic)
         if r.from_offsets is not None:
@@ -79,14 +80,13 @@ def resolve(bootstrap: str, topic: str, r: ReplayRange) -> dict[int, tuple[int, 
 def run_replay(
     settings: Settings, env: Environment, topic: str, r: ReplayRange, *, live: bool = True
 ) -> tuple[RunSummary, dict[int, tuple[int, int]]]:
-    if not env.kafka_bootstrap_servers:
+    kafka = env.with_kafka_settings(settings).kafka
+    if kafka is None:
         raise ConfigError("chirpflow replay needs KAFKA_BOOTSTRAP_SERVERS")
-    ranges = resolve(env.kafka_bootstrap_servers, topic, r)
+    ranges = resolve(kafka, topic, r)
     if not ranges:
         return RunSummary(), ranges
-    readers = kafka_readers(
-        SOURCE, env.kafka_bootstrap_servers, topic, {p: (s, e) for p, (s, e) in ranges.items()}
-    )
+    readers = kafka_readers(SOURCE, kafka, topic, {p: (s, e) for p, (s, e) in ranges.items()})
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

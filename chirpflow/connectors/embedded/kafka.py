@@ -24,10 +24,22 @@ def _binary() -> str:
 
 
 class EmbeddedKafka(EmbeddedService):
-    """An in-memory Tansu broker on 127.0.0.1; ``start()`` returns ``host:port``."""
+    """An in-memory Tansu broker on 127.0.0.1; ``start()`` returns ``host:port``.
 
-    def __init__(self, port: int | None = None) -> None:
+    ``advertised_port`` makes it tell clients to connect there instead (a
+    proxy in front of it); ``authentication`` makes it require SASL.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        advertised_port: int | None = None,
+        authentication: bool = False,
+    ) -> None:
         self.port = port
+        self.advertised_port = advertised_port
+        self.authentication = authentication
         self._server: ServerProcess | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -39,15 +51,17 @@ class EmbeddedKafka(EmbeddedService):
         self.port = self.port or free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="chirpflow-kafka-")
         url = f"tcp://{HOST}:{self.port}"
+        advertised = f"tcp://{HOST}:{self.advertised_port or self.port}"
         args = [
             _binary(),
             "broker",
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised,
             "--storage-engine",
             "memory://tansu/",
+            *(["--authentication"] if self.authentication else []),
         ]
         self._server = ServerProcess(args, Path(self._tmp.name) / "tansu.log")
         self._server.start()
@@ -55,7 +69,14 @@ class EmbeddedKafka(EmbeddedService):
             tail = self._server.log_tail()
             self.stop()
             raise ServiceError(f"embedded Kafka broker did not listen on {self.bootstrap}{tail}")
-        self._wait_metadata(timeout)
+        # an anonymous client gets no metadata from a broker that wants a login, and
+        # a plain one none from a broker that advertises a proxy: the port must do
+        if not self.authentication and self.advertised_port in (None, self.port):
+            try:
+                self._wait_metadata(timeout)
+            except ServiceError:
+                self.stop()  # no broker left behind
+                raise
         return self.bootstrap
 
     def _wait_metadata(self, timeout: float) -> None:

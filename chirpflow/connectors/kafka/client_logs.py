@@ -21,6 +21,8 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
+from chirpflow.kafka_connection import KafkaConnection, as_connection
+
 LOGGER_NAME = "chirpflow.kafka.client"
 _NUMBERS = re.compile(r"\d+")
 
@@ -73,10 +75,14 @@ def _on_error(err: KafkaError) -> None:
     client_logger().log(level, "kafka: %s", err.str())
 
 
-def client_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
-    """Configuration for a Producer, Consumer or AdminClient with its logs routed to Python."""
+def client_config(kafka: KafkaConnection | str, **extra: Any) -> dict[str, Any]:
+    """Configuration for a Producer, Consumer or AdminClient with its logs routed to Python.
+
+    ``kafka`` is the cluster with its properties (TLS, SASL, ...), or a bare
+    ``host:port`` list for a plaintext one.
+    """
     return {
-        "bootstrap.servers": bootstrap,
+        **as_connection(kafka).config(),
         "logger": client_logger(),
         "error_cb": _on_error,
         **extra,

@@ -28,6 +28,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ConfigError, ServiceError
+from chirpflow.kafka_connection import KafkaConnection
 
 TIMEOUT_S = 10.0
 FAR_FUTURE_MS = 2**62  # later than any message's timestamp
@@ -41,10 +42,10 @@ def _once(kind: str, message: str, *args: object) -> None:
         log.warning(message, *args)
 
 
-def consumer(bootstrap: str) -> Consumer:
+def consumer(kafka: KafkaConnection | str) -> Consumer:
     return Consumer(
         client_config(
-            bootstrap,
+            kafka,
             **{
                 "group.id": "chirpflow-offsets",
                 "enable.auto.commit": False,

@@ -16,12 +16,13 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ServiceError
+from chirpflow.kafka_connection import KafkaConnection
 
 
 class SafeProducer:
-    def __init__(self, bootstrap: str, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, kafka: KafkaConnection | str, extra: dict[str, Any] | None = None) -> None:
         config = client_config(
-            bootstrap,
+            kafka,
             **{
                 "enable.idempotence": True,
                 "acks": "all",

@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from chirpflow import metrics
 from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.connectors.sources.reader import ReadResult
+from chirpflow.kafka_connection import KafkaConnection
 from chirpflow.model import RawRecord, make_origin
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class KafkaPartitionReader:
     def __init__(
         self,
         source: str,
-        bootstrap: str,
+        kafka: KafkaConnection | str,
         topic: str,
         partition: int,
         start: int,
@@ -38,7 +39,7 @@ class KafkaPartitionReader:
         self.partition = partition
         self.start = start
         self.end = end
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._consumer: Consumer | None = None
         self._assigned_at: int | None = None
         self._stream = f"{source}:{topic}:{partition}"
@@ -54,7 +55,7 @@ class KafkaPartitionReader:
         if self._consumer is None:
             self._consumer = Consumer(
                 client_config(
-                    self._bootstrap,
+                    self._kafka,
                     **{
                         "group.id": f"chirpflow-{self.source}",
                         "enable.auto.commit": False,

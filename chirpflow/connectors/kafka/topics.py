@@ -7,10 +7,13 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.errors import ServiceError
+from chirpflow.kafka_connection import KafkaConnection
 
 
-def ensure_topic(bootstrap: str, name: str, partitions: int = 1, timeout_s: float = 15.0) -> None:
-    admin = AdminClient(client_config(bootstrap))
+def ensure_topic(
+    kafka: KafkaConnection | str, name: str, partitions: int = 1, timeout_s: float = 15.0
+) -> None:
+    admin = AdminClient(client_config(kafka))
     if name in admin.list_topics(timeout=timeout_s).topics:
         return
     future = admin.create_topics([NewTopic(name, num_partitions=partitions)])[name]
