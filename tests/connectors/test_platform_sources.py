@@ -366,3 +366,37 @@ def test_mastodon_429_then_content_is_plain_text_and_boosts_count_the_original()
     assert isinstance(t, Tweet)
     assert t.text == "Hi @bob & see https://example.com/deal\n\nbye"
     assert t.url.startswith("https://mastodon.example/@alice/")
+
+
+def test_bluesky_expired_access_token_is_refreshed_and_login_only_when_refresh_fails() -> None:
+    fake = bluesky_server.FakeBluesky(handle="me.bsky.social", app_password="app-pw")
+    env = {"BLUESKY_HANDLE": "me.bsky.social", "BLUESKY_APP_PASSWORD": "app-pw"}
+    watch = Watch(WatchKind.SEARCH, "brand")
+    with bluesky_server.running(fake) as (fake, url):
+        fake.post("alice.bsky.social", "brand", 2)
+        prov = BlueskyProvider(env, base_url=url, auth_url=url)
+        first = prov.fetch(watch, None, None)
+        fake.expire_tokens()  # the access JWT expired: refreshSession with the refresh JWT
+        second = prov.fetch(watch, None, None)
+        fake.expire_tokens()  # again: the rotated refresh JWT still works
+        third = prov.fetch(watch, None, None)
+        fake.expire_tokens(refresh=True)  # the refresh JWT expired too: log in again
+        fourth = prov.fetch(watch, None, None)
+        prov.close()
+    assert [len(p.tweets) for p in (first, second, third, fourth)] == [2, 2, 2, 2]
+    calls = [path.removeprefix("/xrpc/com.atproto.server.") for path, _ in fake.requests]
+    search = "/xrpc/app.bsky.feed.searchPosts"
+    assert calls == [
+        "createSession",
+        search,
+        search,
+        "refreshSession",
+        search,
+        search,
+        "refreshSession",
+        search,
+        search,
+        "refreshSession",
+        "createSession",
+        search,
+    ]
