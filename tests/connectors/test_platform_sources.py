@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -59,6 +60,35 @@ def test_reddit_pages_back_to_the_last_seen_post_and_a_restart_resumes_there() -
     # every call had a descriptive agent, as Reddit requires (a default one gets 429)
     assert fake.agents == {"python:chirpflow:0.1.0 (by /u/chirpflow)"}
     assert 429 not in fake.statuses
+
+
+def test_reddit_polls_for_new_posts_with_before_so_none_is_skipped_past_max_pages(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with reddit_server.running() as (fake, url):
+        old = fake.post("brand", "alice", "old", 2)
+        reader = reddit_reader(url, "r/brand", max_pages=1)
+        got, pos = drain(reader, reader.start_position(), 2)
+        burst = fake.post("brand", "bob", "burst", 150)  # more than one page of 100 new
+        got, pos = drain(reader, pos, 150)
+        assert names(got) == burst  # oldest first, the oldest 50 not skipped
+        fake.empty_with_after = True  # an empty page that still names a cursor: nothing new
+        idle = reader.polls + 2
+        deadline = time.monotonic() + 5
+        while reader.polls < idle and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert reader.polls >= idle  # the empty pages ended their polls
+        later = fake.post("brand", "carol", "later", 1)
+        got, _ = drain(reader, pos, 1)
+        reader.close()
+    assert names(got) == later
+    asked = [p for path, p in fake.requests if path == "/r/brand/new"][1:]  # after the backfill
+    assert all("after" not in p for p in asked)  # new posts are asked for with `before`
+    befores = [p["before"] for p in asked]
+    # the 100 just newer than the last seen, then the 50 newer than those, then idle polls
+    assert befores[:3] == [old[-1], burst[99], burst[-1]]
+    assert set(befores[3:]) == {burst[-1]}
+    assert "skipped" not in caplog.text  # paging forward skips nothing: no false alarm
 
 
 def test_reddit_comments_search_and_user_posts_are_watched() -> None:
