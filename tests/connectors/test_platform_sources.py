@@ -346,7 +346,7 @@ def test_mastodon_hashtag_timeline_follows_link_headers_and_resumes() -> None:
     assert [p["uri"] for p in got] == later
     polls = [p for path, p in fake.requests if path.startswith("/api/v1/timelines/tag/")]
     assert any("max_id" in p for p in polls)  # paged back through the Link header
-    assert polls[-1].get("since_id") == pos[0] == first[-1].rsplit("/", 1)[1]
+    assert polls[-1].get("min_id") == pos[0] == first[-1].rsplit("/", 1)[1]
 
 
 def test_mastodon_account_timeline_search_and_bad_token() -> None:
@@ -366,6 +366,58 @@ def test_mastodon_account_timeline_search_and_bad_token() -> None:
         bad.close()
     assert [p["uri"] for p in got] == posts and [p["uri"] for p in found] == posts
     assert fatal == ["Mastodon 401: The access token is invalid (check MASTODON_ACCESS_TOKEN)"]
+
+
+def test_mastodon_catches_up_with_min_id_in_order_so_none_is_skipped_past_max_pages() -> None:
+    with mastodon_server.running() as (fake, url):
+        fake.toot("alice", "<p>brand old</p>", 2, tags=["brand"])
+        reader = masto_reader(url, "#brand", max_pages=1)
+        got, pos = drain(reader, reader.start_position(), 2)
+        backfill = len(fake.requests)
+        burst = fake.toot("bob", "<p>brand {i}</p>", 90, tags=["brand"])  # three pages of 40
+        got, _ = drain(reader, pos, 90)
+        reader.close()
+    assert [p["uri"] for p in got] == burst  # oldest first, none of the older 50 skipped
+    polls = [p for _, p in fake.requests[backfill:]]
+    assert all("since_id" not in p and "max_id" not in p for p in polls)
+    ids = [u.rsplit("/", 1)[1] for u in burst]
+    mins = [p["min_id"] for p in polls]
+    assert ids[39] in mins and ids[79] in mins  # forward, 40 at a time
+
+
+def test_mastodon_search_pages_back_then_catches_up_with_min_id() -> None:
+    env = {"MASTODON_ACCESS_TOKEN": "tok"}
+    with mastodon_server.running(mastodon_server.FakeMastodon(token="tok")) as (fake, url):
+        first = fake.toot("alice", "<p>brand {i}</p>", 90)  # more than one page of 40
+        reader = masto_reader(url, "brand", env, max_pages=1)
+        got, pos = drain(reader, reader.start_position(), 90)
+        assert [p["uri"] for p in got] == first
+        later = fake.toot("bob", "<p>brand later {i}</p>", 50)
+        got, _ = drain(reader, pos, 50)
+        reader.close()
+    assert [p["uri"] for p in got] == later
+    searches = [p for path, p in fake.requests if path == "/api/v2/search"]
+    assert "max_id" in searches[1] and "min_id" in searches[3]
+    assert all("offset" not in p for p in searches)
+
+
+def test_mastodon_search_without_a_token_stops_with_one_clear_line() -> None:
+    fatal: list[str] = []
+    with mastodon_server.running() as (fake, url):
+        fake.toot("alice", "<p>brand</p>")
+        reader = masto_reader(url, "brand", on_fatal=lambda s, r: fatal.append(r))
+        got, _ = drain(reader, reader.start_position(), 1, timeout=2)
+        reader.close()
+        prov = MastodonProvider(url, {})
+        offset = prov._http.get("/api/v2/search", params={"q": "brand", "offset": 40})
+        prov.close()
+    assert got == []
+    assert fatal == [
+        "Mastodon search needs MASTODON_ACCESS_TOKEN: instances search statuses only for a"
+        " signed-in account (without one the answer is empty, and paging is refused with 401)"
+    ]
+    # the fake answers as instances do: offset without a token is refused
+    assert offset.status_code == 401
 
 
 def test_mastodon_429_then_content_is_plain_text_and_boosts_count_the_original() -> None:
