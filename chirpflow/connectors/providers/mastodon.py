@@ -81,8 +81,8 @@ class MastodonProvider:
         forward = cursor is not None and cursor.startswith(FORWARD)
         if forward and cursor is not None:
             params["min_id"] = cursor.removeprefix(FORWARD)
-        elif cursor is None and since_id is not None:
-            params["min_id"], forward = since_id, True
+        elif cursor is None and since_id is not None and since_id.isdigit() and int(since_id) > 0:
+            params["min_id"], forward = since_id, True  # not "-1" (nothing seen yet)
         else:
             params["max_id"] = cursor
         if watch.kind is WatchKind.SEARCH:
