@@ -84,11 +84,23 @@ def test_reddit_polls_for_new_posts_with_before_so_none_is_skipped_past_max_page
     assert names(got) == later
     asked = [p for path, p in fake.requests if path == "/r/brand/new"][1:]  # after the backfill
     assert all("after" not in p for p in asked)  # new posts are asked for with `before`
-    befores = [p["before"] for p in asked]
+    befores = [p["before"] for p in asked if "before" in p]  # (an empty one is re-checked)
     # the 100 just newer than the last seen, then the 50 newer than those, then idle polls
     assert befores[:3] == [old[-1], burst[99], burst[-1]]
     assert set(befores[3:]) == {burst[-1]}
     assert "skipped" not in caplog.text  # paging forward skips nothing: no false alarm
+
+
+def test_reddit_last_seen_post_taken_down_does_not_stall_the_source() -> None:
+    with reddit_server.running() as (fake, url):
+        old = fake.post("brand", "alice", "old", 2)
+        reader = reddit_reader(url, "r/brand")
+        got, pos = drain(reader, reader.start_position(), 2)
+        fake.take_down(old[-1])  # `before` naming it now answers an empty page
+        later = fake.post("brand", "bob", "later", 3)
+        got, _ = drain(reader, pos, 3)
+        reader.close()
+    assert names(got) == later
 
 
 def test_reddit_comments_search_and_user_posts_are_watched() -> None:

@@ -106,6 +106,12 @@ class FakeReddit:
             )
         return f"t1_{b36}"
 
+    def take_down(self, fullname: str) -> None:
+        """Gone from listings (removed by moderators or spam-filtered): a ``before``
+        or ``after`` naming it then answers an empty page, as Reddit does."""
+        with self._lock:
+            self.posts = [p for p in self.posts if p["data"]["name"] != fullname]
+
     def remove(self, fullname: str) -> None:
         for p in self.posts:
             if p["data"]["name"] == fullname:

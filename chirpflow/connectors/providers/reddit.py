@@ -10,7 +10,10 @@ Every call sends a descriptive User-Agent as Reddit requires and
 post with ``before=<its fullname>`` (the 100 just newer, oldest of the new
 first) and page forward with ``before=<newest on the page>``, so a burst
 larger than ``max_pages`` is caught up over the next polls, not skipped.
-An empty page ends the poll whether or not it names a cursor.
+An empty page ends the poll whether or not it names a cursor. An empty
+answer to ``before=<last seen>`` is checked with one newest-first page (the
+last seen post may have left the listing, which Reddit also answers empty),
+so a removed post cannot stall the source.
 ``X-Ratelimit-Remaining`` below one pauses until ``X-Ratelimit-Reset``
 (seconds); a 429 waits for ``Retry-After`` (or the reset). A private,
 quarantined or banned subreddit (403/404) or an unknown one (302 to the
@@ -154,6 +157,10 @@ class RedditProvider:
         children = listing.get("children") or []
         if not isinstance(children, list):
             raise ProviderError(ErrorKind.TRANSIENT, "Reddit: 'children' is not a list")
+        if not children and cursor is None and "before" in params:
+            # nothing newer, or the last seen post left the listing (removed, spam):
+            # Reddit answers both with an empty page; page back from the newest instead
+            return self.fetch(watch, None, None)
         if "before" in params:  # forward: more while Reddit names a newer page
             newer = listing.get("before")
             more = isinstance(newer, str) and bool(children)
