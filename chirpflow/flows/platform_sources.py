@@ -95,7 +95,9 @@ def platform_readers(
     if src.stream and src.type == "mastodon":  # one SSE stream per hashtag, the rest polled
         assert src.base_url is not None
         streams = [
-            MastodonStreamReader(src.name, src.base_url, tag, env, on_fatal=hooks.on_fatal)
+            MastodonStreamReader(
+                src.name, src.base_url, tag, env, on_fatal=hooks.on_fatal, on_usage=hooks.on_usage
+            )
             for tag in src.hashtags
         ]
         src = src.model_copy(update={"hashtags": [], "stream": False})
@@ -110,6 +112,7 @@ def platform_readers(
                 src.stream_url or jetstream.STREAM_URL,
                 src.base_url or bluesky.BASE_URL,
                 on_fatal=hooks.on_fatal,
+                on_usage=hooks.on_usage,
             )
         ]
     watches = platform_watches(src)

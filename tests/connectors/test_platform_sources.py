@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -59,6 +60,47 @@ def test_reddit_pages_back_to_the_last_seen_post_and_a_restart_resumes_there() -
     # every call had a descriptive agent, as Reddit requires (a default one gets 429)
     assert fake.agents == {"python:chirpflow:0.1.0 (by /u/chirpflow)"}
     assert 429 not in fake.statuses
+
+
+def test_reddit_polls_for_new_posts_with_before_so_none_is_skipped_past_max_pages(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with reddit_server.running() as (fake, url):
+        old = fake.post("brand", "alice", "old", 2)
+        reader = reddit_reader(url, "r/brand", max_pages=1)
+        got, pos = drain(reader, reader.start_position(), 2)
+        burst = fake.post("brand", "bob", "burst", 150)  # more than one page of 100 new
+        got, pos = drain(reader, pos, 150)
+        assert names(got) == burst  # oldest first, the oldest 50 not skipped
+        fake.empty_with_after = True  # an empty page that still names a cursor: nothing new
+        idle = reader.polls + 2
+        deadline = time.monotonic() + 5
+        while reader.polls < idle and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert reader.polls >= idle  # the empty pages ended their polls
+        later = fake.post("brand", "carol", "later", 1)
+        got, _ = drain(reader, pos, 1)
+        reader.close()
+    assert names(got) == later
+    asked = [p for path, p in fake.requests if path == "/r/brand/new"][1:]  # after the backfill
+    assert all("after" not in p for p in asked)  # new posts are asked for with `before`
+    befores = [p["before"] for p in asked if "before" in p]  # (an empty one is re-checked)
+    # the 100 just newer than the last seen, then the 50 newer than those, then idle polls
+    assert befores[:3] == [old[-1], burst[99], burst[-1]]
+    assert set(befores[3:]) == {burst[-1]}
+    assert "skipped" not in caplog.text  # paging forward skips nothing: no false alarm
+
+
+def test_reddit_last_seen_post_taken_down_does_not_stall_the_source() -> None:
+    with reddit_server.running() as (fake, url):
+        old = fake.post("brand", "alice", "old", 2)
+        reader = reddit_reader(url, "r/brand")
+        got, pos = drain(reader, reader.start_position(), 2)
+        fake.take_down(old[-1])  # `before` naming it now answers an empty page
+        later = fake.post("brand", "bob", "later", 3)
+        got, _ = drain(reader, pos, 3)
+        reader.close()
+    assert names(got) == later
 
 
 def test_reddit_comments_search_and_user_posts_are_watched() -> None:
@@ -316,7 +358,7 @@ def test_mastodon_hashtag_timeline_follows_link_headers_and_resumes() -> None:
     assert [p["uri"] for p in got] == later
     polls = [p for path, p in fake.requests if path.startswith("/api/v1/timelines/tag/")]
     assert any("max_id" in p for p in polls)  # paged back through the Link header
-    assert polls[-1].get("since_id") == pos[0] == first[-1].rsplit("/", 1)[1]
+    assert polls[-1].get("min_id") == pos[0] == first[-1].rsplit("/", 1)[1]
 
 
 def test_mastodon_account_timeline_search_and_bad_token() -> None:
@@ -336,6 +378,58 @@ def test_mastodon_account_timeline_search_and_bad_token() -> None:
         bad.close()
     assert [p["uri"] for p in got] == posts and [p["uri"] for p in found] == posts
     assert fatal == ["Mastodon 401: The access token is invalid (check MASTODON_ACCESS_TOKEN)"]
+
+
+def test_mastodon_catches_up_with_min_id_in_order_so_none_is_skipped_past_max_pages() -> None:
+    with mastodon_server.running() as (fake, url):
+        fake.toot("alice", "<p>brand old</p>", 2, tags=["brand"])
+        reader = masto_reader(url, "#brand", max_pages=1)
+        got, pos = drain(reader, reader.start_position(), 2)
+        backfill = len(fake.requests)
+        burst = fake.toot("bob", "<p>brand {i}</p>", 90, tags=["brand"])  # three pages of 40
+        got, _ = drain(reader, pos, 90)
+        reader.close()
+    assert [p["uri"] for p in got] == burst  # oldest first, none of the older 50 skipped
+    polls = [p for _, p in fake.requests[backfill:]]
+    assert all("since_id" not in p and "max_id" not in p for p in polls)
+    ids = [u.rsplit("/", 1)[1] for u in burst]
+    mins = [p["min_id"] for p in polls]
+    assert ids[39] in mins and ids[79] in mins  # forward, 40 at a time
+
+
+def test_mastodon_search_pages_back_then_catches_up_with_min_id() -> None:
+    env = {"MASTODON_ACCESS_TOKEN": "tok"}
+    with mastodon_server.running(mastodon_server.FakeMastodon(token="tok")) as (fake, url):
+        first = fake.toot("alice", "<p>brand {i}</p>", 90)  # more than one page of 40
+        reader = masto_reader(url, "brand", env, max_pages=1)
+        got, pos = drain(reader, reader.start_position(), 90)
+        assert [p["uri"] for p in got] == first
+        later = fake.toot("bob", "<p>brand later {i}</p>", 50)
+        got, _ = drain(reader, pos, 50)
+        reader.close()
+    assert [p["uri"] for p in got] == later
+    searches = [p for path, p in fake.requests if path == "/api/v2/search"]
+    assert "max_id" in searches[1] and "min_id" in searches[3]
+    assert all("offset" not in p for p in searches)
+
+
+def test_mastodon_search_without_a_token_stops_with_one_clear_line() -> None:
+    fatal: list[str] = []
+    with mastodon_server.running() as (fake, url):
+        fake.toot("alice", "<p>brand</p>")
+        reader = masto_reader(url, "brand", on_fatal=lambda s, r: fatal.append(r))
+        got, _ = drain(reader, reader.start_position(), 1, timeout=2)
+        reader.close()
+        prov = MastodonProvider(url, {})
+        offset = prov._http.get("/api/v2/search", params={"q": "brand", "offset": 40})
+        prov.close()
+    assert got == []
+    assert fatal == [
+        "Mastodon search needs MASTODON_ACCESS_TOKEN: instances search statuses only for a"
+        " signed-in account (without one the answer is empty, and paging is refused with 401)"
+    ]
+    # the fake answers as instances do: offset without a token is refused
+    assert offset.status_code == 401
 
 
 def test_mastodon_429_then_content_is_plain_text_and_boosts_count_the_original() -> None:
@@ -366,3 +460,37 @@ def test_mastodon_429_then_content_is_plain_text_and_boosts_count_the_original()
     assert isinstance(t, Tweet)
     assert t.text == "Hi @bob & see https://example.com/deal\n\nbye"
     assert t.url.startswith("https://mastodon.example/@alice/")
+
+
+def test_bluesky_expired_access_token_is_refreshed_and_login_only_when_refresh_fails() -> None:
+    fake = bluesky_server.FakeBluesky(handle="me.bsky.social", app_password="app-pw")
+    env = {"BLUESKY_HANDLE": "me.bsky.social", "BLUESKY_APP_PASSWORD": "app-pw"}
+    watch = Watch(WatchKind.SEARCH, "brand")
+    with bluesky_server.running(fake) as (fake, url):
+        fake.post("alice.bsky.social", "brand", 2)
+        prov = BlueskyProvider(env, base_url=url, auth_url=url)
+        first = prov.fetch(watch, None, None)
+        fake.expire_tokens()  # the access JWT expired: refreshSession with the refresh JWT
+        second = prov.fetch(watch, None, None)
+        fake.expire_tokens()  # again: the rotated refresh JWT still works
+        third = prov.fetch(watch, None, None)
+        fake.expire_tokens(refresh=True)  # the refresh JWT expired too: log in again
+        fourth = prov.fetch(watch, None, None)
+        prov.close()
+    assert [len(p.tweets) for p in (first, second, third, fourth)] == [2, 2, 2, 2]
+    calls = [path.removeprefix("/xrpc/com.atproto.server.") for path, _ in fake.requests]
+    search = "/xrpc/app.bsky.feed.searchPosts"
+    assert calls == [
+        "createSession",
+        search,
+        search,
+        "refreshSession",
+        search,
+        search,
+        "refreshSession",
+        search,
+        search,
+        "refreshSession",
+        "createSession",
+        search,
+    ]

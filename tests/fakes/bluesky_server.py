@@ -4,10 +4,12 @@
 ``cursor``) and ``app.bsky.feed.getAuthorFeed`` (``actor``, feed items with
 reposts marked by ``reason``), PostViews as the AppView sends them;
 ``com.atproto.server.createSession`` (bad login 401 ``AuthenticationRequired``),
-expired access tokens (400 ``ExpiredToken``), unauthenticated search refused
-with the 403 HTML page when ``public_search`` is off, ``RateLimit-*`` headers
-and 429 ``RateLimitExceeded``, both kinds of empty page (no cursor, or a
-cursor on an empty page) and injected answers.
+``com.atproto.server.refreshSession`` (Bearer refresh JWT, rotated on each use;
+an expired or used one 400 ``ExpiredToken``), expired access tokens (400
+``ExpiredToken``), unauthenticated search refused with the 403 HTML page
+when ``public_search`` is off, ``RateLimit-*`` headers and 429
+``RateLimitExceeded``, both kinds of empty page (no cursor, or a cursor on an
+empty page) and injected answers.
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ class FakeBluesky:
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    refresh_tokens: set[str] = field(default_factory=set)
     used: int = 0
     _window_start: float = field(default_factory=time.time)
     _n: int = 0
+    _sessions: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def post(self, handle: str, text: str, n: int = 1) -> list[str]:
@@ -109,24 +113,24 @@ class FakeBluesky:
                 self.handle,
                 self.app_password,
             ):
-                token = f"jwt{len(self.tokens) + 1}"
-                self.tokens.add(token)
-                did = f"did:plc:{(self.handle or '').split('.')[0]}"
-                return (
-                    200,
-                    {
-                        "accessJwt": token,
-                        "refreshJwt": "r" + token,
-                        "handle": self.handle,
-                        "did": did,
-                    },
-                    {},
-                )
+                return 200, self._session(), {}
             return (
                 401,
                 {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
                 {},
             )
+        if nsid == "com.atproto.server.refreshSession" and method == "POST":
+            auth = headers.get("authorization", "")
+            if not auth.startswith("Bearer "):
+                return (
+                    401,
+                    {"error": "AuthenticationRequired", "message": "Authentication Required"},
+                    {},
+                )
+            if auth[7:] not in self.refresh_tokens:
+                return 400, {"error": "ExpiredToken", "message": "Token has expired"}, {}
+            self.refresh_tokens.discard(auth[7:])  # rotated: a refresh JWT is good once
+            return 200, self._session(), {}
         if self.inject:
             return self.inject.popleft()
         auth = headers.get("authorization", "")
@@ -207,6 +211,14 @@ class FakeBluesky:
             out["cursor"] = cursor
         return 200, out, rl
 
+    def _session(self) -> dict[str, Any]:
+        self._sessions += 1
+        token = f"jwt{self._sessions}"
+        self.tokens.add(token)
+        self.refresh_tokens.add("r" + token)
+        did = f"did:plc:{(self.handle or '').split('.')[0]}"
+        return {"accessJwt": token, "refreshJwt": "r" + token, "handle": self.handle, "did": did}
+
     def _page(self, items: list[Any], params: dict[str, str]) -> tuple[list[Any], str | None]:
         start = int(params.get("cursor") or 0)
         limit = min(100, int(params.get("limit", "25")))
@@ -216,9 +228,12 @@ class FakeBluesky:
             return page, str(start + limit)
         return page, (str(start + len(page)) if self.cursor_on_empty else None)
 
-    def expire_tokens(self) -> None:
+    def expire_tokens(self, refresh: bool = False) -> None:
+        """Access tokens expire (and refresh tokens too with ``refresh``)."""
         with self._lock:
             self.tokens.clear()
+            if refresh:
+                self.refresh_tokens.clear()
 
 
 @contextmanager

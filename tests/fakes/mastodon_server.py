@@ -3,7 +3,9 @@
 ``/api/v1/timelines/tag/:tag``, ``/api/v1/accounts/lookup``,
 ``/api/v1/accounts/:id/statuses`` (newest first, ``max_id``/``since_id``/
 ``min_id``/``limit`` <= 40, ``Link`` headers with ``rel="next"``/``"prev"``),
-``/api/v2/search?type=statuses`` (needs a token), an optional required token
+``/api/v2/search?type=statuses`` (statuses only for a signed-in account;
+``offset``/``resolve`` without a token 401; ``max_id``/``min_id``/``offset``),
+an optional required token
 (401 ``The access token is invalid``), ``X-RateLimit-*`` headers with an ISO
 reset and 429 ``Too many requests``, 404 ``Record not found``, HTML content with
 mentions, links, entities and scripts, boosts, and injected answers.
@@ -139,25 +141,7 @@ class FakeMastodon:
                     return 200, s["account"], rl
             return 404, {"error": "Record not found"}, rl
         if path == "/api/v2/search":
-            if not self.token:
-                return (
-                    401,
-                    {"error": "Search queries pagination is not supported without authentication"},
-                    rl,
-                )
-            q = params.get("q", "").lower()
-            hits = [
-                s for s in reversed(self.statuses) if not s["reblog"] and q in s["content"].lower()
-            ]
-            return (
-                200,
-                {
-                    "accounts": [],
-                    "statuses": hits[: int(params.get("limit", "20"))],
-                    "hashtags": [],
-                },
-                rl,
-            )
+            return self._search(params, rl)
         if parts[:3] == ["api", "v1", "timelines"] and len(parts) == 5 and parts[3] == "tag":
             tag = unquote(parts[4]).lower()
             items = [s for s in self.statuses if any(t["name"].lower() == tag for t in s["tags"])]
@@ -168,6 +152,32 @@ class FakeMastodon:
         else:
             return 404, {"error": "Record not found"}, rl
         return self._timeline(path, items, params, rl)
+
+    def _search(self, params: dict[str, str], rl: dict[str, str]) -> Reply:
+        """``type=statuses`` search as instances answer it: only a signed-in account
+        gets statuses (full-text search needs one); ``offset`` or ``resolve``
+        without a token is refused with 401; ``max_id``/``min_id`` bound the ids
+        (``min_id``: the ones immediately newer), newest first, ``limit`` <= 40."""
+        if not self.token:
+            if "offset" in params:
+                error = "Search queries pagination is not supported without authentication"
+                return 401, {"error": error}, rl
+            if params.get("resolve") == "true":
+                error = (
+                    "Search queries that resolve remote resources are not supported"
+                    " without authentication"
+                )
+                return 401, {"error": error}, rl
+            return 200, {"accounts": [], "statuses": [], "hashtags": []}, rl
+        q = params.get("q", "").lower()
+        hits = [s for s in self.statuses if not s["reblog"] and q in s["content"].lower()]
+        limit = min(40, int(params.get("limit", "20")))
+        if "max_id" in params:
+            hits = [s for s in hits if int(s["id"]) < int(params["max_id"])]
+        if "min_id" in params:
+            hits = [s for s in hits if int(s["id"]) > int(params["min_id"])][:limit]
+        newest_first = list(reversed(hits))[int(params.get("offset", "0")) :]
+        return 200, {"accounts": [], "statuses": newest_first[:limit], "hashtags": []}, rl
 
     def _timeline(
         self, path: str, items: list[dict[str, Any]], params: dict[str, str], rl: dict[str, str]

@@ -6,7 +6,8 @@ errors as 200 ``{"error": ..}``, bad client 401), bearer-only reads
 (401 ``{"error":401}`` + ``www-authenticate`` on a bad or expired token),
 default User-Agents throttled (429 HTML), listings ``/r/{sub}/new``,
 ``/r/{sub}/comments``, ``/user/{name}/submitted``, ``/search`` newest first
-with ``limit``/``after`` fullnames, ``X-Ratelimit-Used/Remaining/Reset`` and
+with ``limit`` and ``after`` or ``before`` fullnames (both kinds of empty
+page: no cursor, or one still named), ``X-Ratelimit-Used/Remaining/Reset`` and
 429s, private (403), banned (404) and unknown (302) subreddits, removed posts,
 and injected answers (malformed JSON, 5xx).
 """
@@ -40,7 +41,7 @@ class FakeReddit:
     window_s: float = 600.0
     private: set[str] = field(default_factory=set)
     banned: set[str] = field(default_factory=set)
-    empty_with_after: bool = False  # an empty page that still names an `after`
+    empty_with_after: bool = False  # an empty page that still names `after`/`before`
     inject: deque[Reply] = field(default_factory=deque)  # served before real answers
     posts: list[dict[str, Any]] = field(default_factory=list)  # oldest first, t3 and t1
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -104,6 +105,12 @@ class FakeReddit:
                 }
             )
         return f"t1_{b36}"
+
+    def take_down(self, fullname: str) -> None:
+        """Gone from listings (removed by moderators or spam-filtered): a ``before``
+        or ``after`` naming it then answers an empty page, as Reddit does."""
+        with self._lock:
+            self.posts = [p for p in self.posts if p["data"]["name"] != fullname]
 
     def remove(self, fullname: str) -> None:
         for p in self.posts:
@@ -175,22 +182,34 @@ class FakeReddit:
         return 200, self._listing(items, params), rl
 
     def _listing(self, items: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
+        """A page newest first. ``after`` (a fullname): the ``limit`` just older;
+        ``before``: the ``limit`` just newer, with ``before`` naming the page's
+        newest while there are newer still. An anchor no longer listed: empty."""
         newest_first = list(reversed(items))
+        names = [p["data"]["name"] for p in newest_first]
         limit = min(100, int(params.get("limit", "25")))
-        after = params.get("after")
-        if after:
-            names = [p["data"]["name"] for p in newest_first]
-            newest_first = newest_first[names.index(after) + 1 :] if after in names else []
-        page = newest_first[:limit]
-        more = len(newest_first) > limit
-        next_after = page[-1]["data"]["name"] if page and more else None
-        if not page and self.empty_with_after:
-            next_after = after
+        after, before = params.get("after"), params.get("before")
+        if before:
+            newer = newest_first[: names.index(before)] if before in names else []
+            page = newer[-limit:]
+            next_after = page[-1]["data"]["name"] if page else None
+            next_before = page[0]["data"]["name"] if len(newer) > limit else None
+            if not page and self.empty_with_after:
+                next_before = before
+        else:
+            if after:
+                newest_first = newest_first[names.index(after) + 1 :] if after in names else []
+            page = newest_first[:limit]
+            more = len(newest_first) > limit
+            next_after = page[-1]["data"]["name"] if page and more else None
+            next_before = None
+            if not page and self.empty_with_after:
+                next_after = after
         return {
             "kind": "Listing",
             "data": {
                 "after": next_after,
-                "before": None,
+                "before": next_before,
                 "dist": len(page),
                 "modhash": "",
                 "children": page,

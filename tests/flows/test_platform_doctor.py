@@ -41,6 +41,7 @@ def test_doctor_reads_once_from_each_platform_and_names_what_is_wrong(tmp_path: 
                     },
                     {"name": "bs", "type": "bluesky", "base_url": bs, "searches": ["brand"]},
                     {"name": "md", "type": "mastodon", "base_url": md, "hashtags": ["brand"]},
+                    {"name": "mds", "type": "mastodon", "base_url": md, "searches": ["brand"]},
                 ]
             }
         )
@@ -55,6 +56,7 @@ def test_doctor_reads_once_from_each_platform_and_names_what_is_wrong(tmp_path: 
         }
         bad = {"REDDIT_CLIENT_ID": "cid", "MASTODON_ACCESS_TOKEN": "nope"}
         failed = {n: (ok, d) for n, ok, d in run_checks(all_checks(cfg, env, bad)) if "source" in n}
+        no_token = {n: d for n, _, d in run_checks(all_checks(cfg, env, {})) if "mastodon" in n}
     assert results["source rd (reddit)"] == (
         True,
         "timeline:r/brand: 1 posts readable, 599 requests left in the window",
@@ -63,7 +65,18 @@ def test_doctor_reads_once_from_each_platform_and_names_what_is_wrong(tmp_path: 
         False,
         "timeline:r/secret: Reddit 403: r/secret is private",
     )
-    assert results["source bs (bluesky)"][0] and results["source md (mastodon)"][0]
+    assert results["source bs (bluesky)"] == (
+        True,
+        "search:brand: 1 posts readable, 2999 requests left in the window",
+    )
+    assert results["source md (mastodon)"] == (
+        True,
+        "timeline:#brand: 1 posts readable, 299 requests left in the window",
+    )
+    assert results["source mds (mastodon)"] == (
+        True,
+        "search:brand: 1 posts readable, 298 requests left in the window",
+    )
     assert failed["source rd (reddit)"] == (
         False,
         "sources[rd] (type reddit) needs REDDIT_CLIENT_SECRET in the environment",
@@ -71,4 +84,10 @@ def test_doctor_reads_once_from_each_platform_and_names_what_is_wrong(tmp_path: 
     assert failed["source md (mastodon)"] == (
         False,
         "timeline:#brand: Mastodon 401: The access token is invalid (check MASTODON_ACCESS_TOKEN)",
+    )
+    # a status search without a token: one line saying why, before any request
+    assert no_token["source mds (mastodon)"] == (
+        "search:brand: Mastodon search needs MASTODON_ACCESS_TOKEN: instances search statuses"
+        " only for a signed-in account (without one the answer is empty, and paging is refused"
+        " with 401)"
     )

@@ -149,6 +149,8 @@ def test_the_bluesky_jetstream_feeds_a_run(
     assert len(rows) == 4
     assert all(p == "bluesky" and w == "jetstream" for p, w, _ in rows)
     assert rows[0][2] == "https://bsky.app/profile/did:plc:alice/post/3ljet00000001"
+    firehose = store_stats(pg_url)["providers"]["bluesky"]  # the stream's usage is counted
+    assert firehose["requests"] >= 1 and firehose["tweets"] == 4
 
 
 def test_a_private_subreddit_stops_its_source_with_an_alert_while_others_go_on(

@@ -41,6 +41,7 @@ class Page:
     errors: list[str] = field(default_factory=list)  # partial errors of a 200 answer
     pause_until: datetime | None = None  # the provider said: no quota left before this
     remaining: int | None = None  # requests left in the current rate-limit window
+    forward: bool = False  # paged toward newer posts: stopping early skips nothing
 
 
 class ErrorKind(StrEnum):

@@ -4,9 +4,12 @@ Public AppView reads need no account; with ``BLUESKY_HANDLE`` and
 ``BLUESKY_APP_PASSWORD`` in the environment the provider logs in
 (``com.atproto.server.createSession`` on ``auth_url``) and reads through the
 PDS with the access token, for higher limits (and search where the public
-AppView refuses it: 403). An expired token (400 ``ExpiredToken``) logs in
-again. ``RateLimit-Remaining: 0`` pauses until ``RateLimit-Reset`` (epoch
-seconds); a 429 waits for it. Pages follow ``cursor``.
+AppView refuses it: 403). An expired access token (400 ``ExpiredToken``) is
+renewed with ``com.atproto.server.refreshSession`` and the refresh JWT
+(rotated on each use); only when that fails does the provider log in again
+(``createSession`` is limited to 30 per 5 minutes, 300 a day per account).
+``RateLimit-Remaining: 0`` pauses until ``RateLimit-Reset`` (epoch seconds);
+a 429 waits for it. Pages follow ``cursor``.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class BlueskyProvider:
         self._http = http.client(auth_url if self._handle else base_url, {})
         self.pricing = pricing
         self._jwt: str | None = None
+        self._refresh_jwt: str | None = None
 
     def login(self) -> None:
         if not (self._handle and self._password):
@@ -81,7 +85,35 @@ class BlueskyProvider:
             )
         if resp.status_code >= 300 or not isinstance(data, dict) or "accessJwt" not in data:
             raise ProviderError(ErrorKind.TRANSIENT, f"Bluesky login: {resp.status_code}")
+        self._use_session(data)
+
+    def refresh(self) -> None:
+        """A new access JWT from the refresh JWT; log in again if that is refused."""
+        if self._refresh_jwt is None:
+            self.login()
+            return
+        try:
+            resp = self._http.post(
+                "/xrpc/com.atproto.server.refreshSession",
+                headers={"authorization": f"Bearer {self._refresh_jwt}"},
+            )
+        except httpx.HTTPError as err:
+            raise ProviderError(ErrorKind.TRANSIENT, f"Bluesky refresh: {err}") from None
+        if resp.status_code == 429:
+            raise ProviderError(ErrorKind.RATE_LIMITED, "Bluesky refresh: 429", _reset(resp))
+        if resp.status_code >= 500:
+            raise ProviderError(ErrorKind.TRANSIENT, f"Bluesky refresh: {resp.status_code}")
+        data = http.body(resp)
+        if resp.status_code >= 300 or not isinstance(data, dict) or "accessJwt" not in data:
+            self._refresh_jwt = None  # expired or revoked: a new session
+            self.login()
+            return
+        self._use_session(data)
+
+    def _use_session(self, data: dict[str, Any]) -> None:
         self._jwt = str(data["accessJwt"])
+        refresh = data.get("refreshJwt")
+        self._refresh_jwt = refresh if isinstance(refresh, str) and refresh else None
         self._http.headers["authorization"] = f"Bearer {self._jwt}"
 
     def fetch(self, watch: Watch, since_id: str | None, cursor: str | None) -> Page:
@@ -96,11 +128,11 @@ class BlueskyProvider:
             params.update(actor=watch.target.lstrip("@"), filter="posts_with_replies")
         resp = http.get(self._http, f"/xrpc/{nsid}", params)
         data = self._check(resp)
-        if data is None:  # the token expired: log in again once
-            self.login()
+        if data is None:  # the access token expired: refresh it once
+            self.refresh()
             data = self._check(http.get(self._http, f"/xrpc/{nsid}", params))
             if data is None:
-                raise ProviderError(ErrorKind.FATAL, "Bluesky: token expired again after login")
+                raise ProviderError(ErrorKind.FATAL, "Bluesky: token expired again after refresh")
         posts = data.get(key) or []
         if not isinstance(posts, list):
             raise ProviderError(ErrorKind.TRANSIENT, f"Bluesky: '{key}' is not a list")

@@ -5,7 +5,15 @@ OAuth2 from the environment: ``REDDIT_CLIENT_ID`` and ``REDDIT_CLIENT_SECRET``
 ``REDDIT_PASSWORD`` for a script app (``password`` grant). The token is
 fetched again when it expires or a call answers 401 ``invalid_token``.
 Every call sends a descriptive User-Agent as Reddit requires and
-``raw_json=1`` (no ``&amp;`` in text). Listings page with ``after`` fullnames;
+``raw_json=1`` (no ``&amp;`` in text). The first poll pages back with
+``after`` fullnames; later polls ask for what is new since the last seen
+post with ``before=<its fullname>`` (the 100 just newer, oldest of the new
+first) and page forward with ``before=<newest on the page>``, so a burst
+larger than ``max_pages`` is caught up over the next polls, not skipped.
+An empty page ends the poll whether or not it names a cursor. An empty
+answer to ``before=<last seen>`` is checked with one newest-first page (the
+last seen post may have left the listing, which Reddit also answers empty),
+so a removed post cannot stall the source.
 ``X-Ratelimit-Remaining`` below one pauses until ``X-Ratelimit-Reset``
 (seconds); a 429 waits for ``Retry-After`` (or the reset). A private,
 quarantined or banned subreddit (403/404) or an unknown one (302 to the
@@ -40,6 +48,7 @@ from chirpflow.connectors.providers.base import (
 BASE_URL = "https://oauth.reddit.com"
 AUTH_URL = "https://www.reddit.com"
 PRICING = Pricing()  # the free tier; set price_per_request for a paid agreement
+BEFORE = "before:"  # a cursor paging forward (newer), not back
 ENV = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USERNAME", "REDDIT_PASSWORD")
 
 
@@ -129,7 +138,14 @@ class RedditProvider:
 
     def fetch(self, watch: Watch, since_id: str | None, cursor: str | None) -> Page:
         path, params = self.path(watch)
-        params.update(limit=100, raw_json=1, after=cursor)
+        params.update(limit=100, raw_json=1)
+        anchor = _fullname(watch, since_id)
+        if cursor is not None and cursor.startswith(BEFORE):
+            params["before"] = cursor.removeprefix(BEFORE)
+        elif cursor is None and anchor is not None:
+            params["before"] = anchor
+        else:
+            params["after"] = cursor
         resp = self._get(path, params)
         if resp.status_code == 401:  # the token expired early or was revoked
             self._token = None
@@ -141,14 +157,25 @@ class RedditProvider:
         children = listing.get("children") or []
         if not isinstance(children, list):
             raise ProviderError(ErrorKind.TRANSIENT, "Reddit: 'children' is not a list")
-        after = listing.get("after")
+        if not children and cursor is None and "before" in params:
+            # nothing newer, or the last seen post left the listing (removed, spam):
+            # Reddit answers both with an empty page; page back from the newest instead
+            return self.fetch(watch, None, None)
+        if "before" in params:  # forward: more while Reddit names a newer page
+            newer = listing.get("before")
+            more = isinstance(newer, str) and bool(children)
+            next_cursor = f"{BEFORE}{newer}" if more else None
+        else:
+            after = listing.get("after")
+            next_cursor = after if isinstance(after, str) and children else None
         remaining = _float(resp.headers.get("x-ratelimit-remaining"))
         pause = None
         if remaining is not None and remaining < 1:
             pause = _retry(resp)
         return Page(
             tweets=children,
-            next_cursor=after if isinstance(after, str) and children else None,
+            next_cursor=next_cursor,
+            forward="before" in params,
             cost_usd=self.pricing.cost(len(children)),
             pause_until=pause,
             remaining=None if remaining is None else int(remaining),
@@ -181,6 +208,24 @@ class RedditProvider:
     def close(self) -> None:
         self._http.close()
         self._auth.close()
+
+
+def _fullname(watch: Watch, since_id: str | None) -> str | None:
+    """The fullname of the last seen post (``since_id`` is its base36 id as an integer)."""
+    if since_id is None or not since_id.isdigit() or int(since_id) <= 0:
+        return None
+    comments = watch.kind is WatchKind.TIMELINE and watch.target.endswith("/comments")
+    kind = "t1" if comments else "t3"
+    return f"{kind}_{_base36(int(since_id))}"
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out
 
 
 def _float(value: str | None) -> float | None:

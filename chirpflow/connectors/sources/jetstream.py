@@ -13,6 +13,7 @@ The position is ``(time_us, seq)`` of the newest event EMITTED: a restart
 reconnects with ``cursor = time_us - rewind`` and drops what it already
 emitted, so nothing is skipped or repeated. A dropped connection reconnects
 the same way, with a growing backoff. An unresolvable handle stops the source.
+Usage counts one request per connection and each post emitted (``on_usage``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from websockets.exceptions import InvalidHandshake, WebSocketException
 from websockets.sync.client import connect
 
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.polling_reader import Usage
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
 
@@ -53,10 +55,12 @@ class JetstreamReader:
         resolve_url: str = RESOLVE_URL,
         *,
         on_fatal: Callable[[str, str], None] | None = None,
+        on_usage: Callable[[Usage], None] | None = None,
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
     ) -> None:
         self.source = source
+        self.on_usage = on_usage
         self.keywords = [k.lower() for k in keywords if k.strip()]
         self.handles = handles
         self.stream_url = stream_url.rstrip("/")
@@ -159,6 +163,7 @@ class JetstreamReader:
 
     def _connect(self, dids: list[str]) -> None:
         self.connects += 1
+        self._count(1, 0)
         with connect(self.url(dids), open_timeout=10, max_size=2**22) as ws:
             self._socket = ws
             for frame in ws:
@@ -190,6 +195,11 @@ class JetstreamReader:
                 return
         self._cursor = time_us
         self._feed.put([(time_us, event)])
+        self._count(0, 1)
+
+    def _count(self, requests: int, posts: int) -> None:
+        if self.on_usage is not None:
+            self.on_usage(Usage("bluesky", self.source, requests, posts, 0.0))
 
     def _fail(self, reason: str) -> None:
         self.failed = reason

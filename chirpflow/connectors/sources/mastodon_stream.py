@@ -7,9 +7,11 @@ The streaming host comes from ``/api/v2/instance`` (``configuration.urls.streami
 a disconnect is discarded, never emitted half.
 
 SSE cannot resume, so every (re)connect first catches up through the REST tag
-timeline from the newest status emitted (``since_id``), then streams; statuses
-at or below that id are dropped. The position is ``(newest id emitted, seq)``:
-a restart neither skips nor repeats. 401 stops the source.
+timeline from the newest status emitted (``min_id``, in order), then streams;
+statuses at or below that id are dropped. The position is ``(newest id
+emitted, seq)``: a restart neither skips nor repeats. 401 stops the source.
+Usage counts each request (instance, catch-up page, connection) and each
+status emitted (``on_usage``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import orjson
 from chirpflow.connectors.providers.base import ErrorKind, ProviderError, Watch, WatchKind
 from chirpflow.connectors.providers.mastodon import MastodonProvider, order_key
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.polling_reader import Usage
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
 
@@ -44,6 +47,7 @@ class MastodonStreamReader:
         env: Mapping[str, str],
         *,
         on_fatal: Callable[[str, str], None] | None = None,
+        on_usage: Callable[[Usage], None] | None = None,
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
         silence_s: float = 90.0,
@@ -52,6 +56,7 @@ class MastodonStreamReader:
         self.base_url = base_url.rstrip("/")
         self.tag = tag.lstrip("#")
         self.on_fatal = on_fatal
+        self.on_usage = on_usage
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         token = env.get("MASTODON_ACCESS_TOKEN")
@@ -138,6 +143,7 @@ class MastodonStreamReader:
         cursor: str | None = None
         for _ in range(CATCH_UP_PAGES):
             page = self._rest.fetch(watch, str(self._last), cursor)
+            self._count(1, 0)
             got += [s for s in page.tweets if isinstance(s, dict)]
             cursor = page.next_cursor
             if cursor is None:
@@ -146,6 +152,7 @@ class MastodonStreamReader:
 
     def _streaming_url(self) -> str:
         resp = self._http.get(f"{self.base_url}/api/v2/instance")
+        self._count(1, 0)
         base = self.base_url
         if resp.status_code == 200:
             urls = ((resp.json().get("configuration") or {}).get("urls")) or {}
@@ -156,6 +163,7 @@ class MastodonStreamReader:
 
     def _listen(self, url: str) -> None:
         self.connects += 1
+        self._count(1, 0)
         with self._http.stream("GET", url, params={"tag": self.tag}) as resp:
             if resp.status_code in (401, 403):
                 resp.read()
@@ -212,6 +220,11 @@ class MastodonStreamReader:
             elif key < 0:
                 fresh.append(s)  # no usable id: normalization says why
         self._feed.put(fresh)
+        self._count(0, sum(1 for s in fresh if isinstance(s, dict)))
+
+    def _count(self, requests: int, posts: int) -> None:
+        if self.on_usage is not None and (requests or posts):
+            self.on_usage(Usage("mastodon", self.source, requests, posts, 0.0))
 
     def _fail(self, reason: str) -> None:
         self.failed = reason

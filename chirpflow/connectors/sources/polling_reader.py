@@ -82,6 +82,7 @@ class PollingReader:
         self._resume_from: str | None = None
         self.failed: str | None = None
         self.polls = 0
+        self._forward = False  # the last page paged toward newer posts
 
     @property
     def stream(self) -> str:
@@ -159,7 +160,7 @@ class PollingReader:
             backoff.reset()
             limit = self.max_pages if since_id is not None else self.backfill_pages
             if not done and pages >= limit:
-                if since_id is not None:
+                if since_id is not None and not self._forward:
                     log.warning(
                         "%s: stopped after %d pages before reaching the last seen tweet;"
                         " older new tweets are skipped (raise max_pages)",
@@ -186,6 +187,7 @@ class PollingReader:
             if self._feed.stopping.wait(wait):  # closing: give up the poll
                 raise ProviderError(ErrorKind.TRANSIENT, "closing")
         page = self.provider.fetch(self.watch, since_id, cursor)
+        self._forward = page.forward
         floor = id_key(since_id)
         fresh = [t for t in page.tweets if not isinstance(t, dict) or self._key(t) > floor]
         collected.extend(fresh)
