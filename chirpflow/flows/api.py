@@ -205,5 +205,5 @@ def create_app(
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
-    app.include_router(ui_router(store.url, store.key_id))  # the dashboard, under /ui
+    app.include_router(ui_router(store.url, store.key_id, budget))  # the dashboard, under /ui
     return app

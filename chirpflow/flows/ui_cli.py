@@ -28,14 +28,17 @@ def ui(host: str, port: int, no_auth: bool) -> None:
     from chirpflow.connectors.postgres.jobs import JobStore
     from chirpflow.flows.services import database
     from chirpflow.flows.ui import ui_router
+    from chirpflow.flows.ui.budget import dashboard_budget
 
     if no_auth and host != LOOPBACK:
         raise ChirpflowError(f"--no-auth serves only {LOOPBACK}, not {host}")
-    with database(Environment.from_env()) as url:
+    env = Environment.from_env()
+    with database(env) as url:
         store = None if no_auth else JobStore(url, pool_size=2)
         try:
             app = FastAPI(title="chirpflow dashboard", docs_url=None, redoc_url=None)
-            app.include_router(ui_router(url, store.key_id if store else None))
+            budget = None if no_auth else dashboard_budget(env.redis_url)
+            app.include_router(ui_router(url, store.key_id if store else None, budget))
             app.add_api_route("/", lambda: RedirectResponse("/ui/"), include_in_schema=False)
             click.echo(f"dashboard: http://{host}:{port}/ui/", err=True)
             uvicorn.run(app, host=host, port=port, log_level="warning")

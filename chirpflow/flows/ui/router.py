@@ -2,7 +2,9 @@
 
 Assets (plain HTML, JS, CSS; no CDN, no build step) ship in the package. The
 data routes need an API key (``X-API-Key``, as the jobs API) unless the
-dashboard was started with ``--no-auth`` (on 127.0.0.1 only).
+dashboard was started with ``--no-auth`` (on 127.0.0.1 only); with a ``budget``
+each data request counts against that key's requests per minute (429 past it),
+the same budget as the jobs API's.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import RedirectResponse, Response
 
 from chirpflow.model import RiskFlag, Sentiment
+from chirpflow.request_budget import RequestBudget
 
-KeyCheck = Callable[[str], object]  # returns None for an unknown key
+KeyCheck = Callable[[str], int | None]  # the key's id, None for an unknown key
 _ASSETS = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
@@ -36,7 +39,9 @@ def _asset(name: str) -> bytes:
     return resources.files("chirpflow.flows.ui").joinpath("static", name).read_bytes()
 
 
-def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
+def ui_router(
+    url: str, key_check: KeyCheck | None, budget: RequestBudget | None = None
+) -> APIRouter:
     """The dashboard for the store at ``url``; ``key_check=None`` means no keys (--no-auth)."""
     from chirpflow.connectors.postgres import dashboard, results
     from chirpflow.connectors.postgres.dead_letters import list_dead_letters
@@ -50,8 +55,14 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
         if key_check is None:
             return
         key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
-        if not key or key_check(key) is None:
+        key_id = key_check(key) if key else None
+        if key_id is None:
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
+        wait = budget.check(key_id) if budget else 0.0
+        if wait:
+            raise HTTPException(
+                429, "too many requests for this API key", {"Retry-After": str(max(1, round(wait)))}
+            )
 
     data = APIRouter(dependencies=[Depends(client)])
 

@@ -1,6 +1,6 @@
 // chirpflow dashboard: polls the read-only JSON routes and renders with textContent only.
 "use strict";
-const POLL_MS = 2000;
+const POLL_MS = 5000; // 12 requests a minute: a tenth of the default per-key budget
 const fmt = (n) => Number(n).toLocaleString("en-US");
 const usd = (n) => "$" + Number(n).toFixed(4);
 let timer = null;
