@@ -38,7 +38,7 @@ def ui(host: str, port: int, no_auth: bool) -> None:
         try:
             app = FastAPI(title="chirpflow dashboard", docs_url=None, redoc_url=None)
             budget = None if no_auth else dashboard_budget(env.redis_url)
-            app.include_router(ui_router(url, store.key_id if store else None, budget))
+            app.include_router(ui_router(url, store.keys.authenticate if store else None, budget))
             app.add_api_route("/", lambda: RedirectResponse("/ui/"), include_in_schema=False)
             click.echo(f"dashboard: http://{host}:{port}/ui/", err=True)
             uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -15,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from chirpflow.connectors.postgres.api_keys import Caller
+from chirpflow.flows.ui.redrive import Redriver, RedriveRequest
 from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.request_budget import RequestBudget
+from chirpflow.settings import Settings
 
-KeyCheck = Callable[[str], int | None]  # the key's id, None for an unknown key
+KeyCheck = Callable[[str], Caller | None]  # None for an unknown key
 _ASSETS = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
@@ -40,31 +43,41 @@ def _asset(name: str) -> bytes:
 
 
 def ui_router(
-    url: str, key_check: KeyCheck | None, budget: RequestBudget | None = None
+    url: str,
+    key_check: KeyCheck | None,
+    budget: RequestBudget | None = None,
+    settings: Settings | None = None,
 ) -> APIRouter:
-    """The dashboard for the store at ``url``; ``key_check=None`` means no keys (--no-auth)."""
+    """The dashboard for the store at ``url``; ``key_check=None`` means no keys (--no-auth).
+
+    Admin keys may re-drive dead letters with ``settings`` (``chirpflow dlq retry``).
+    """
     from chirpflow.connectors.postgres import dashboard, results
     from chirpflow.connectors.postgres.dead_letters import list_dead_letters
 
     router = APIRouter(include_in_schema=False)
 
     def client(
+        request: Request,
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> None:
+        request.state.caller = None
         if key_check is None:
             return
         key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
-        key_id = key_check(key) if key else None
-        if key_id is None:
+        caller = key_check(key) if key else None
+        if caller is None:
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
-        wait = budget.check(key_id) if budget else 0.0
+        wait = budget.check(caller.key_id) if budget else 0.0
         if wait:
             raise HTTPException(
                 429, "too many requests for this API key", {"Retry-After": str(max(1, round(wait)))}
             )
+        request.state.caller = caller
 
     data = APIRouter(dependencies=[Depends(client)])
+    redrive = Redriver(url, settings)
 
     @router.get("/ui")
     def root() -> RedirectResponse:
@@ -123,6 +136,14 @@ def ui_router(
     ) -> Any:
         rows = await asyncio.to_thread(list_dead_letters, url, reason or None, None, limit)
         return {"rows": rows}
+
+    @data.get("/ui/api/me")
+    def me(request: Request) -> dict[str, Any]:
+        return {"admin": redrive.allowed(request.state.caller)}
+
+    @data.post("/ui/api/dead-letters/retry")
+    async def retry(request: Request, req: RedriveRequest) -> Any:
+        return await asyncio.to_thread(redrive, request.state.caller, req)
 
     @data.get("/ui/api/jobs")
     async def jobs() -> Any:

@@ -7,9 +7,14 @@ let timer = null;
 
 function key() { return sessionStorage.getItem("chirpflow-key") || ""; }
 
-async function api(path) {
+async function api(path, body) {
   const headers = key() ? { "X-API-Key": key() } : {};
-  const res = await fetch(path, { headers });
+  const init = { headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    Object.assign(init, { method: "POST", body: JSON.stringify(body) });
+  }
+  const res = await fetch(path, init);
   if (res.status === 401) { showLogin("enter an API key (chirpflow api-key create NAME)"); throw new Error("401"); }
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return res.json();
@@ -108,7 +113,11 @@ async function flagged() {
   document.getElementById("tweets-empty").hidden = d.rows.length > 0;
 }
 
+let admin = null; // asked once per key: the re-drive button is for admin keys only
+
 async function dead() {
+  if (admin === null) admin = (await api("/ui/api/me")).admin;
+  document.getElementById("redrive").hidden = !admin;
   const d = await api("/ui/api/dead-letters");
   const body = document.querySelector("#dead tbody");
   body.replaceChildren();
@@ -155,6 +164,22 @@ async function jobs() {
   }
 }
 
+async function redrive() {
+  const button = document.getElementById("redrive");
+  const out = document.getElementById("redrive-result");
+  button.disabled = true;
+  out.textContent = "re-driving...";
+  try {
+    const r = await api("/ui/api/dead-letters/retry", {});
+    out.textContent = `re-driven: ${r.tried} tried, ${r.resolved} analysed, ${r.still_failing} still failing`;
+    await dead();
+  } catch (err) {
+    out.textContent = "re-drive failed: " + err.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 const TABS = { overview, flagged, dead, jobs };
 
 function current() {
@@ -187,9 +212,11 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("login").addEventListener("submit", (ev) => {
     ev.preventDefault();
     sessionStorage.setItem("chirpflow-key", document.getElementById("key").value.trim());
+    admin = null;
     show();
   });
   document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
+  document.getElementById("redrive").addEventListener("click", redrive);
   window.addEventListener("hashchange", show);
   show();
 });
