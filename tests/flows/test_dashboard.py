@@ -204,7 +204,7 @@ def test_flagged_filters_and_hostile_text_stays_text(
     page.fill("#filters [name=q]", "")
     page.select_option("#filters [name=sentiment]", "negative")
     page.click("#filters button")
-    shown = page.locator("#tweets tbody tr.row td:nth-child(4)")
+    shown = page.locator("#tweets tbody tr.row td:nth-child(5)")
     _until(
         lambda: shown.count() > 0 and set(shown.all_text_contents()) == {"negative"}, "negatives"
     )

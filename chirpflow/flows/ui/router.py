@@ -13,17 +13,20 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chirpflow.connectors.postgres.api_keys import Caller
+from chirpflow.connectors.postgres.cursor import Cursor
+from chirpflow.errors import ChirpflowError
 from chirpflow.flows.ui.redrive import Redriver, RedriveRequest
 from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.request_budget import RequestBudget
 from chirpflow.settings import Settings
 
+Platform = Literal["x", "reddit", "bluesky", "mastodon"]  # chirpflow.platforms.PLATFORMS
 KeyCheck = Callable[[str], Caller | None]  # None for an unknown key
 _ASSETS = {
     "index.html": "text/html; charset=utf-8",
@@ -111,9 +114,11 @@ def ui_router(
         q: str | None = None,
         author: str | None = None,
         source: str | None = None,
+        platform: Platform | None = None,
         since_minutes: Annotated[int | None, Query(ge=1)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         page: Annotated[int, Query(ge=1)] = 1,
+        after: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Any:
         since = datetime.now(UTC) - timedelta(minutes=since_minutes) if since_minutes else None
         f = results.TweetFilter(
@@ -126,9 +131,16 @@ def ui_router(
             topic=topic or None,
             text=q or None,
             author=author or None,
+            platform=platform,
         )
-        rows = await asyncio.to_thread(results.list_tweets, url, f, limit=limit, page=page)
-        return {"rows": rows, "page": page}
+        try:
+            cursor = Cursor.decode(after) if after else None
+        except ChirpflowError as exc:
+            raise HTTPException(400, str(exc)) from None
+        got = await asyncio.to_thread(
+            results.tweet_page, url, f, limit=limit, page=page, after=cursor
+        )
+        return {"rows": got.rows, "page": page, "next": got.next}
 
     @data.get("/ui/api/dead-letters")
     async def dead_letters(

@@ -33,12 +33,16 @@ function cell(tr, text, cls) {
   return td;
 }
 
+// A post's web address (x.com, reddit, bsky.app, a Mastodon instance): https only.
 function link(td, href) {
+  let url = null;
+  try { url = new URL(href); } catch (err) { return; }
+  if (url.protocol !== "https:") return;
   const a = document.createElement("a");
-  a.href = /^https:\/\/x\.com\//.test(href) ? href : "#";
+  a.href = url.href;
   a.rel = "noopener noreferrer";
   a.target = "_blank";
-  a.textContent = "x.com";
+  a.textContent = url.host;
   td.appendChild(a);
 }
 
@@ -70,15 +74,23 @@ function filterQuery() {
   const form = document.getElementById("filters");
   const p = new URLSearchParams();
   p.set("flagged", form.flagged.checked ? "true" : "false");
-  for (const name of ["sentiment", "flag", "min_risk", "topic", "author", "q"]) {
+  for (const name of ["platform", "sentiment", "flag", "min_risk", "topic", "author", "q"]) {
     const v = form[name].value.trim();
     if (v) p.set(name, v);
   }
+  if (cursor) p.set("after", cursor);
   return p.toString();
 }
 
+// Keyset paging: the cursor of the page shown (null: the newest), and of the next one.
+let cursor = null;
+let nextCursor = null;
+
 async function flagged() {
   const d = await api("/ui/api/tweets?" + filterQuery());
+  nextCursor = d.next;
+  document.getElementById("older").hidden = !d.next;
+  document.getElementById("newest").hidden = !cursor;
   const body = document.querySelector("#tweets tbody");
   body.replaceChildren();
   for (const r of d.rows) {
@@ -87,6 +99,7 @@ async function flagged() {
     tr.dataset.id = r.id;
     cell(tr, r.created_at.slice(0, 16).replace("T", " "));
     cell(tr, r.author_username ? "@" + r.author_username : r.author_id);
+    cell(tr, r.platform, "platform");
     cell(tr, r.text, "text");
     cell(tr, r.sentiment, "s-" + r.sentiment);
     cell(tr, r.risk);
@@ -101,7 +114,7 @@ async function flagged() {
       const detail = document.createElement("tr");
       detail.className = "detail";
       const td = document.createElement("td");
-      td.colSpan = 9;
+      td.colSpan = 10;
       const pre = document.createElement("pre");
       pre.textContent = JSON.stringify(r, null, 2);
       td.appendChild(pre);
@@ -215,7 +228,9 @@ document.addEventListener("DOMContentLoaded", () => {
     admin = null;
     show();
   });
-  document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
+  document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); cursor = null; refresh(); });
+  document.getElementById("older").addEventListener("click", () => { cursor = nextCursor; refresh(); });
+  document.getElementById("newest").addEventListener("click", () => { cursor = null; refresh(); });
   document.getElementById("redrive").addEventListener("click", redrive);
   window.addEventListener("hashchange", show);
   show();
