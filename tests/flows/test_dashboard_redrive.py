@@ -10,13 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
 
 from chirpflow.connectors.embedded.postgres import drop_database, ensure_database
 from chirpflow.connectors.postgres.jobs import JobStore
+from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.connectors.postgres.stats import store_stats
+from chirpflow.flows.api import create_app
 from chirpflow.flows.job import run_job
-from chirpflow.settings import settings_from_dict
+from chirpflow.settings import JobSettings, settings_from_dict
 from tests.factories import payload
 from tests.fakes.llm_server import FakeLLM, running
 from tests.flows.helpers import env_for, write_jsonl
@@ -102,3 +105,22 @@ def test_only_admins_redrive_dead_letters_from_the_dashboard(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_api_mount_redrives_for_admins_only(pg_url: str) -> None:
+    migrate(pg_url)
+    store = JobStore(pg_url, pool_size=1)
+    try:
+        api = TestClient(create_app(store, JobSettings(), settings=settings_from_dict({})))
+        normal = {"X-API-Key": store.keys.create("viewer")}
+        admin = {"X-API-Key": store.keys.create("ops", admin=True)}
+        assert api.get("/ui/api/me", headers=normal).json() == {"admin": False}
+        assert api.get("/ui/api/me", headers=admin).json() == {"admin": True}
+        refused = api.post("/ui/api/dead-letters/retry", json={}, headers=normal)
+        assert refused.status_code == 403
+        done = api.post("/ui/api/dead-letters/retry", json={"limit": 5}, headers=admin)
+        assert done.json() == {"tried": 0, "resolved": 0, "still_failing": 0}
+        bad = api.post("/ui/api/dead-letters/retry", json={"limit": 0}, headers=admin)
+        assert bad.status_code == 422
+    finally:
+        store.close()
