@@ -17,9 +17,11 @@ LOOPBACK = "127.0.0.1"
 @click.option("--no-auth", is_flag=True, help="No API key needed (only on 127.0.0.1).")
 @_fail_cleanly
 def ui(host: str, port: int, no_auth: bool) -> None:
-    """Serve the read-only web dashboard at http://HOST:PORT/ui/ (also under `chirpflow api`).
+    """Serve the web dashboard at http://HOST:PORT/ui/ (also under `chirpflow api`).
 
-    Pages ask for an API key from `chirpflow api-key create` unless --no-auth.
+    Pages ask for an API key from `chirpflow api-key create` unless --no-auth; an
+    --admin key may re-drive dead letters (with $CHIRPFLOW_CONFIG's settings). Each
+    key's requests count against [jobs] requests_per_minute_per_key.
     """
     import uvicorn
     from fastapi import FastAPI
