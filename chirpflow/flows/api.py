@@ -29,7 +29,7 @@ from chirpflow.flows.ui import ui_router
 from chirpflow.job_request import JobRequest, job_request_model
 from chirpflow.logs import scrub
 from chirpflow.request_budget import LocalBudget, RequestBudget
-from chirpflow.settings import JobSettings
+from chirpflow.settings import JobSettings, Settings
 
 Status = Literal["queued", "fetching", "analysing", "completed", "failed", "cancelled"]
 
@@ -82,9 +82,16 @@ _bearer = HTTPBearer(auto_error=False, description="the same key as `Authorizati
 
 
 def create_app(
-    store: JobStore, cfg: JobSettings, poll_s: float = 1.0, redis_url: str | None = None
+    store: JobStore,
+    cfg: JobSettings,
+    poll_s: float = 1.0,
+    redis_url: str | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
-    """The API; with ``redis_url`` the per-key request budget is shared by every replica."""
+    """The API; with ``redis_url`` the per-key request budget is shared by every replica.
+
+    ``settings`` are what the dashboard re-drives dead letters with (else loaded then).
+    """
     app = FastAPIOffline(
         title="chirpflow",
         version="1",
@@ -216,5 +223,7 @@ def create_app(
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
-    app.include_router(ui_router(store.url, store.key_id))  # the dashboard, under /ui
+    app.include_router(
+        ui_router(store.url, store.keys.authenticate, budget, settings)
+    )  # the dashboard, under /ui
     return app

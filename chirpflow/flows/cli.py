@@ -619,7 +619,7 @@ def api(config: str | None, host: str, port: int) -> None:
     redis_url = Environment.from_env().redis_url  # the per-key budget, shared by replicas
     with _job_store() as store:
         uvicorn.run(
-            create_app(store, settings.jobs, redis_url=redis_url),
+            create_app(store, settings.jobs, redis_url=redis_url, settings=settings),
             host=host,
             port=port,
             log_level="info",

@@ -13,6 +13,7 @@ import orjson
 
 from chirpflow.errors import ChirpflowError
 from chirpflow.model import RiskFlag, Sentiment
+from chirpflow.platforms import PLATFORMS
 from chirpflow.settings import DURATION_FORM, Environment, parse_duration
 
 
@@ -47,6 +48,7 @@ def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--topic", help="Has this topic (case-insensitive)."),
         click.option("--search", "text", metavar="TEXT", help="Text contains (case-insensitive)."),
         click.option("--author", metavar="USERNAME", help="Only this author."),
+        click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -68,6 +70,7 @@ def make_filter(**kw: Any) -> Any:
         topic=kw["topic"],
         text=kw["text"],
         author=kw["author"],
+        platform=kw["platform"],
     )
 
 
@@ -91,19 +94,34 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
 @filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--after",
+    metavar="CURSOR",
+    help="The page after this cursor (printed after each page; stable while posts arrive).",
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (for scripts).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @_fail_cleanly
-def tweets(limit: int, page: int, as_json: bool, as_csv: bool, **filters: Any) -> None:
-    """Analysed tweets from the store, newest first, with their analysis."""
-    from chirpflow.connectors.postgres.results import TWEET_COLUMNS, list_tweets
+def tweets(
+    limit: int, page: int, after: str | None, as_json: bool, as_csv: bool, **filters: Any
+) -> None:
+    """Analysed posts from the store, newest first, with their analysis.
+
+    After a full page, the cursor of the next one goes to stderr: `next: --after CURSOR`.
+    """
+    from chirpflow.connectors.postgres.cursor import Cursor
+    from chirpflow.connectors.postgres.results import TWEET_COLUMNS, tweet_page
     from chirpflow.flows.services import database
 
     if as_json and as_csv:
         raise click.UsageError("--json and --csv exclude each other")
+    if after is not None and page != 1:
+        raise click.UsageError("--after and --page exclude each other")
+    cursor = Cursor.decode(after) if after is not None else None
     f = make_filter(**filters)
     with database(Environment.from_env()) as url:
-        rows = list_tweets(url, f, limit=limit, page=page)
+        result = tweet_page(url, f, limit=limit, page=page, after=cursor)
+    rows = result.rows
     if as_json:
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     elif as_csv:
@@ -113,7 +131,9 @@ def tweets(limit: int, page: int, as_json: bool, as_csv: bool, **filters: Any) -
     else:
         from chirpflow.flows.results_table import render_tweets
 
-        render_tweets(rows, page)
+        render_tweets(rows, page if cursor is None else None)
+    if result.next:
+        click.echo(f"next: --after {result.next}", err=True)
 
 
 @click.command()

@@ -16,12 +16,16 @@ def _short(text: str, width: int = 70) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def render_tweets(rows: list[dict[str, Any]], page: int, console: Console | None = None) -> None:
+def render_tweets(
+    rows: list[dict[str, Any]], page: int | None, console: Console | None = None
+) -> None:
+    """``page`` None: a page after a cursor."""
     console = console or Console()
+    where = f"page {page}" if page else "after the cursor"
     if not rows:
-        console.print("no analysed tweets match" + (f" (page {page})" if page > 1 else ""))
+        console.print("no analysed posts match" + (f" ({where})" if page != 1 else ""))
         return
-    table = Table(title=f"analysed tweets, newest first (page {page})", show_lines=True)
+    table = Table(title=f"analysed posts, newest first ({where})", show_lines=True)
     for col, opts in (
         ("when (UTC)", {"min_width": 10}),
         ("author", {"no_wrap": True}),
@@ -36,8 +40,9 @@ def render_tweets(rows: list[dict[str, Any]], page: int, console: Console | None
         sentiment = r["sentiment"]
         table.add_row(
             r["created_at"].strftime("%Y-%m-%d %H:%M"),
-            escape("@" + r["author_username"] if r["author_username"] else r["author_id"]),
-            escape(_short(r["text"])) + f"\n[dim]{escape(r['url'])}[/]",
+            escape("@" + r["author_username"] if r["author_username"] else r["author_id"])
+            + f"\n[dim]{escape(r['platform'])}[/]",
+            escape(_short(r["text"])) + f"\n[dim]{escape(r['url'] or '')}[/]",
             f"[{_SENTIMENT_STYLE.get(sentiment, '')}]{sentiment}[/]",
             str(r["risk"]),
             escape(", ".join(r["flags"])),

@@ -17,9 +17,11 @@ LOOPBACK = "127.0.0.1"
 @click.option("--no-auth", is_flag=True, help="No API key needed (only on 127.0.0.1).")
 @_fail_cleanly
 def ui(host: str, port: int, no_auth: bool) -> None:
-    """Serve the read-only web dashboard at http://HOST:PORT/ui/ (also under `chirpflow api`).
+    """Serve the web dashboard at http://HOST:PORT/ui/ (also under `chirpflow api`).
 
-    Pages ask for an API key from `chirpflow api-key create` unless --no-auth.
+    Pages ask for an API key from `chirpflow api-key create` unless --no-auth; an
+    --admin key may re-drive dead letters (with $CHIRPFLOW_CONFIG's settings). Each
+    key's requests count against [jobs] requests_per_minute_per_key.
     """
     import uvicorn
     from fastapi import FastAPI
@@ -28,14 +30,17 @@ def ui(host: str, port: int, no_auth: bool) -> None:
     from chirpflow.connectors.postgres.jobs import JobStore
     from chirpflow.flows.services import database
     from chirpflow.flows.ui import ui_router
+    from chirpflow.flows.ui.budget import dashboard_budget
 
     if no_auth and host != LOOPBACK:
         raise ChirpflowError(f"--no-auth serves only {LOOPBACK}, not {host}")
-    with database(Environment.from_env()) as url:
+    env = Environment.from_env()
+    with database(env) as url:
         store = None if no_auth else JobStore(url, pool_size=2)
         try:
             app = FastAPI(title="chirpflow dashboard", docs_url=None, redoc_url=None)
-            app.include_router(ui_router(url, store.key_id if store else None))
+            budget = None if no_auth else dashboard_budget(env.redis_url)
+            app.include_router(ui_router(url, store.keys.authenticate if store else None, budget))
             app.add_api_route("/", lambda: RedirectResponse("/ui/"), include_in_schema=False)
             click.echo(f"dashboard: http://{host}:{port}/ui/", err=True)
             uvicorn.run(app, host=host, port=port, log_level="warning")

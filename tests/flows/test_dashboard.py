@@ -175,7 +175,8 @@ def test_overview_follows_a_running_pipeline(
         # A value strictly between the start and the end shows the page updating mid-run.
         _until(lambda: before < _value(page, "n-ingested") < before + 1500, "a mid-run update")
     finally:
-        assert run.wait(timeout=120) == 0
+        _, err = run.communicate(timeout=120)  # reads and closes its stderr pipe
+        assert run.returncode == 0, err
     _until(lambda: _value(page, "n-ingested") == before + 1500, "the final count", 30)
 
 
@@ -204,7 +205,7 @@ def test_flagged_filters_and_hostile_text_stays_text(
     page.fill("#filters [name=q]", "")
     page.select_option("#filters [name=sentiment]", "negative")
     page.click("#filters button")
-    shown = page.locator("#tweets tbody tr.row td:nth-child(4)")
+    shown = page.locator("#tweets tbody tr.row td:nth-child(5)")
     _until(
         lambda: shown.count() > 0 and set(shown.all_text_contents()) == {"negative"}, "negatives"
     )

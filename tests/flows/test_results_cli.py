@@ -99,7 +99,8 @@ def test_export_writes_every_analysed_tweet(
     out = _run(["export", "--format", fmt, "--out", str(path), "--quiet"], filled)
     assert out.returncode == 0, out.stderr
     if fmt == "csv":
-        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        with path.open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
     elif fmt == "jsonl":
         rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
     else:

@@ -2,7 +2,9 @@
 
 Assets (plain HTML, JS, CSS; no CDN, no build step) ship in the package. The
 data routes need an API key (``X-API-Key``, as the jobs API) unless the
-dashboard was started with ``--no-auth`` (on 127.0.0.1 only).
+dashboard was started with ``--no-auth`` (on 127.0.0.1 only); with a ``budget``
+each data request counts against that key's requests per minute (429 past it),
+the same budget as the jobs API's.
 """
 
 from __future__ import annotations
@@ -11,14 +13,21 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from chirpflow.connectors.postgres.api_keys import Caller
+from chirpflow.connectors.postgres.cursor import Cursor
+from chirpflow.errors import ChirpflowError
+from chirpflow.flows.ui.redrive import Redriver, RedriveRequest
 from chirpflow.model import RiskFlag, Sentiment
+from chirpflow.request_budget import RequestBudget
+from chirpflow.settings import Settings
 
-KeyCheck = Callable[[str], object]  # returns None for an unknown key
+Platform = Literal["x", "reddit", "bluesky", "mastodon"]  # chirpflow.platforms.PLATFORMS
+KeyCheck = Callable[[str], Caller | None]  # None for an unknown key
 _ASSETS = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
@@ -36,24 +45,42 @@ def _asset(name: str) -> bytes:
     return resources.files("chirpflow.flows.ui").joinpath("static", name).read_bytes()
 
 
-def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
-    """The dashboard for the store at ``url``; ``key_check=None`` means no keys (--no-auth)."""
+def ui_router(
+    url: str,
+    key_check: KeyCheck | None,
+    budget: RequestBudget | None = None,
+    settings: Settings | None = None,
+) -> APIRouter:
+    """The dashboard for the store at ``url``; ``key_check=None`` means no keys (--no-auth).
+
+    Admin keys may re-drive dead letters with ``settings`` (``chirpflow dlq retry``).
+    """
     from chirpflow.connectors.postgres import dashboard, results
     from chirpflow.connectors.postgres.dead_letters import list_dead_letters
 
     router = APIRouter(include_in_schema=False)
 
     def client(
+        request: Request,
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> None:
+        request.state.caller = None
         if key_check is None:
             return
         key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
-        if not key or key_check(key) is None:
+        caller = key_check(key) if key else None
+        if caller is None:
             raise HTTPException(401, "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
+        wait = budget.check(caller.key_id) if budget else 0.0
+        if wait:
+            raise HTTPException(
+                429, "too many requests for this API key", {"Retry-After": str(max(1, round(wait)))}
+            )
+        request.state.caller = caller
 
     data = APIRouter(dependencies=[Depends(client)])
+    redrive = Redriver(url, settings)
 
     @router.get("/ui")
     def root() -> RedirectResponse:
@@ -87,9 +114,11 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
         q: str | None = None,
         author: str | None = None,
         source: str | None = None,
+        platform: Platform | None = None,
         since_minutes: Annotated[int | None, Query(ge=1)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         page: Annotated[int, Query(ge=1)] = 1,
+        after: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Any:
         since = datetime.now(UTC) - timedelta(minutes=since_minutes) if since_minutes else None
         f = results.TweetFilter(
@@ -102,9 +131,16 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
             topic=topic or None,
             text=q or None,
             author=author or None,
+            platform=platform,
         )
-        rows = await asyncio.to_thread(results.list_tweets, url, f, limit=limit, page=page)
-        return {"rows": rows, "page": page}
+        try:
+            cursor = Cursor.decode(after) if after else None
+        except ChirpflowError as exc:
+            raise HTTPException(400, str(exc)) from None
+        got = await asyncio.to_thread(
+            results.tweet_page, url, f, limit=limit, page=page, after=cursor
+        )
+        return {"rows": got.rows, "page": page, "next": got.next}
 
     @data.get("/ui/api/dead-letters")
     async def dead_letters(
@@ -112,6 +148,14 @@ def ui_router(url: str, key_check: KeyCheck | None) -> APIRouter:
     ) -> Any:
         rows = await asyncio.to_thread(list_dead_letters, url, reason or None, None, limit)
         return {"rows": rows}
+
+    @data.get("/ui/api/me")
+    def me(request: Request) -> dict[str, Any]:
+        return {"admin": redrive.allowed(request.state.caller)}
+
+    @data.post("/ui/api/dead-letters/retry")
+    async def retry(request: Request, req: RedriveRequest) -> Any:
+        return await asyncio.to_thread(redrive, request.state.caller, req)
 
     @data.get("/ui/api/jobs")
     async def jobs() -> Any:

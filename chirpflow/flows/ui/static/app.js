@@ -1,15 +1,20 @@
 // chirpflow dashboard: polls the read-only JSON routes and renders with textContent only.
 "use strict";
-const POLL_MS = 2000;
+const POLL_MS = 5000; // 12 requests a minute: a tenth of the default per-key budget
 const fmt = (n) => Number(n).toLocaleString("en-US");
 const usd = (n) => "$" + Number(n).toFixed(4);
 let timer = null;
 
 function key() { return sessionStorage.getItem("chirpflow-key") || ""; }
 
-async function api(path) {
+async function api(path, body) {
   const headers = key() ? { "X-API-Key": key() } : {};
-  const res = await fetch(path, { headers });
+  const init = { headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    Object.assign(init, { method: "POST", body: JSON.stringify(body) });
+  }
+  const res = await fetch(path, init);
   if (res.status === 401) { showLogin("enter an API key (chirpflow api-key create NAME)"); throw new Error("401"); }
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return res.json();
@@ -28,12 +33,16 @@ function cell(tr, text, cls) {
   return td;
 }
 
+// A post's web address (x.com, reddit, bsky.app, a Mastodon instance): https only.
 function link(td, href) {
+  let url = null;
+  try { url = new URL(href); } catch (err) { return; }
+  if (url.protocol !== "https:") return;
   const a = document.createElement("a");
-  a.href = /^https:\/\/x\.com\//.test(href) ? href : "#";
+  a.href = url.href;
   a.rel = "noopener noreferrer";
   a.target = "_blank";
-  a.textContent = "x.com";
+  a.textContent = url.host;
   td.appendChild(a);
 }
 
@@ -65,15 +74,23 @@ function filterQuery() {
   const form = document.getElementById("filters");
   const p = new URLSearchParams();
   p.set("flagged", form.flagged.checked ? "true" : "false");
-  for (const name of ["sentiment", "flag", "min_risk", "topic", "author", "q"]) {
+  for (const name of ["platform", "sentiment", "flag", "min_risk", "topic", "author", "q"]) {
     const v = form[name].value.trim();
     if (v) p.set(name, v);
   }
+  if (cursor) p.set("after", cursor);
   return p.toString();
 }
 
+// Keyset paging: the cursor of the page shown (null: the newest), and of the next one.
+let cursor = null;
+let nextCursor = null;
+
 async function flagged() {
   const d = await api("/ui/api/tweets?" + filterQuery());
+  nextCursor = d.next;
+  document.getElementById("older").hidden = !d.next;
+  document.getElementById("newest").hidden = !cursor;
   const body = document.querySelector("#tweets tbody");
   body.replaceChildren();
   for (const r of d.rows) {
@@ -82,6 +99,7 @@ async function flagged() {
     tr.dataset.id = r.id;
     cell(tr, r.created_at.slice(0, 16).replace("T", " "));
     cell(tr, r.author_username ? "@" + r.author_username : r.author_id);
+    cell(tr, r.platform, "platform");
     cell(tr, r.text, "text");
     cell(tr, r.sentiment, "s-" + r.sentiment);
     cell(tr, r.risk);
@@ -96,7 +114,7 @@ async function flagged() {
       const detail = document.createElement("tr");
       detail.className = "detail";
       const td = document.createElement("td");
-      td.colSpan = 9;
+      td.colSpan = 10;
       const pre = document.createElement("pre");
       pre.textContent = JSON.stringify(r, null, 2);
       td.appendChild(pre);
@@ -108,7 +126,11 @@ async function flagged() {
   document.getElementById("tweets-empty").hidden = d.rows.length > 0;
 }
 
+let admin = null; // asked once per key: the re-drive button is for admin keys only
+
 async function dead() {
+  if (admin === null) admin = (await api("/ui/api/me")).admin;
+  document.getElementById("redrive").hidden = !admin;
   const d = await api("/ui/api/dead-letters");
   const body = document.querySelector("#dead tbody");
   body.replaceChildren();
@@ -155,6 +177,22 @@ async function jobs() {
   }
 }
 
+async function redrive() {
+  const button = document.getElementById("redrive");
+  const out = document.getElementById("redrive-result");
+  button.disabled = true;
+  out.textContent = "re-driving...";
+  try {
+    const r = await api("/ui/api/dead-letters/retry", {});
+    out.textContent = `re-driven: ${r.tried} tried, ${r.resolved} analysed, ${r.still_failing} still failing`;
+    await dead();
+  } catch (err) {
+    out.textContent = "re-drive failed: " + err.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 const TABS = { overview, flagged, dead, jobs };
 
 function current() {
@@ -187,9 +225,13 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("login").addEventListener("submit", (ev) => {
     ev.preventDefault();
     sessionStorage.setItem("chirpflow-key", document.getElementById("key").value.trim());
+    admin = null;
     show();
   });
-  document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
+  document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); cursor = null; refresh(); });
+  document.getElementById("older").addEventListener("click", () => { cursor = nextCursor; refresh(); });
+  document.getElementById("newest").addEventListener("click", () => { cursor = null; refresh(); });
+  document.getElementById("redrive").addEventListener("click", redrive);
   window.addEventListener("hashchange", show);
   show();
 });
