@@ -255,6 +255,22 @@ class Rows:
         stream, seq = split_origin(origin)
         self.cover(stream, seq, seq)
 
+    def saw_all(self, tweets: Iterable[Tweet]) -> None:
+        """:meth:`saw` for many tweets: one :meth:`cover` per stream, not per tweet."""
+        spans: dict[str, list[int]] = {}
+        for t in tweets:
+            stream, _, digits = t.origin.rpartition(":")
+            seq = int(digits)
+            span = spans.get(stream)
+            if span is None:
+                spans[stream] = [seq, seq]
+            elif seq < span[0]:
+                span[0] = seq
+            elif seq > span[1]:
+                span[1] = seq
+        for stream, (lo, hi) in spans.items():
+            self.cover(stream, lo, hi)
+
     def cover(self, stream: str, first: int, last: int) -> None:
         lo_hi = self.progress.get(stream)
         if lo_hi is None:
@@ -364,11 +380,12 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             ca = item.analysis
             cid = ca.chunk_id
             analyzed_at = ca.analyzed_at or now
-            for t in item.chunk.tweets:
-                rows.tweets.append(_tweet_row(t, cid))
-                rows.saw(t.origin)
+            tweets = item.chunk.tweets
+            rows.tweets += [_tweet_row(t, cid) for t in tweets]
+            rows.saw_all(tweets)
+            append = rows.analyses.append
             for a in item.analyses:
-                rows.analyses.append(
+                append(
                     (
                         store_key(a.tweet_id),
                         a.analyzer_version,
@@ -378,7 +395,8 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                         a.topics,
                         a.language,
                         a.risk,
-                        [f.value for f in a.flags],
+                        # most have none: the empty list as it is, no new list per row
+                        [f.value for f in a.flags] if a.flags else a.flags,
                         a.reason,
                         cid,
                         analyzed_at,
