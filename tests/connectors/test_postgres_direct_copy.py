@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from chirpflow.connectors.postgres.migrate import migrate
@@ -22,7 +24,7 @@ def _chunk(ids: list[int], seq: int) -> ChunkResult:
     )
 
 
-def _rows(url: str) -> list[tuple[object, ...]]:
+def _rows(url: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT c.chunk_id, c.size, count(t.id), count(a.tweet_id),"
