@@ -61,6 +61,9 @@ def _targets(results: dict[str, Any], ratios: dict[str, float]) -> dict[str, boo
         t["kafka_pipeline_vs_bare_consumer>=0.5"] = (
             results["kafka_pipeline"]["vs_bare_consumer"] >= 0.5
         )
+        t["kafka_pipeline_vs_plain_loop>=1.0"] = (
+            results["kafka_pipeline"]["peers"]["ratio_plain"] >= 1.0
+        )
     if "pg_sink" in results:
         t["pg_sink_rows_per_s>=50000"] = results["pg_sink"]["rows_per_s"] >= 50_000
     return t
@@ -121,6 +124,8 @@ def main() -> None:
         "ratios": ratios,
         "targets_met": targets,
     }
+    if "kafka_pipeline" in results:  # chirpflow and its peers on the same topic and store
+        doc["peers"] = results["kafka_pipeline"]["peers"]
     text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
     print(text)
     if args.out:

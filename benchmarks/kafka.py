@@ -11,8 +11,10 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, TopicPartition
 
+from benchmarks.peers import plain_loop
 from chirpflow.connectors.embedded.kafka import EmbeddedKafka
 from chirpflow.connectors.embedded.ports import free_ports
+from chirpflow.connectors.embedded.postgres import ensure_database
 from chirpflow.connectors.kafka.producer import SafeProducer
 from chirpflow.connectors.sources.synthetic import SyntheticTweets
 from chirpflow.flows.ingest import run_ingest
@@ -95,14 +97,26 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
         kafka.create_topic(TOPIC, 1)
         _fill(bootstrap, TOPIC, n, seed=9)
         bare_s = _bare(bootstrap, n)
+        plain = plain_loop(bootstrap, ensure_database(url, "bench_plain"), TOPIC, 1, n)
         env = Environment(url, None, bootstrap, None, None, Path(home))
         cfg = settings_from_dict({"analyzer": {"kind": "noop"}, "sinks": {"console": False}})
-        started = time.perf_counter()
+        started, cpu0 = time.perf_counter(), time.process_time()
         summary = run_job(
             cfg, env, source_spec=f"kafka:{TOPIC}", limit=n, recovery=False, live=False
         )
         flow_s = time.perf_counter() - started
+        flow_cpu = time.process_time() - cpu0
+    tps = summary.arrivals / flow_s
     return {
+        "peers": {
+            "chirpflow_tps": tps,
+            "plain_loop_tps": plain["tweets_per_s"],
+            "quix_tps": None,  # not measured yet
+            "ratio_plain": tps / plain["tweets_per_s"],
+            "ratio_quix": None,
+            "chirpflow_cpu_us_per_tweet": flow_cpu / max(1, summary.arrivals) * 1e6,
+            "plain_loop_cpu_us_per_tweet": plain["cpu_us_per_tweet"],
+        },
         "tweets": summary.arrivals,
         "analyzed": summary.analyzed,
         "seconds": flow_s,

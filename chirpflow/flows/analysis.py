@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -157,7 +158,8 @@ def _to_sink(rules: Sequence[AlertRule], kv: tuple[str, Any]) -> tuple[str, Any]
 
 
 def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:
-    return [normalize(r) for r in records]
+    now = datetime.now(UTC)  # one clock read per batch, not per tweet
+    return [normalize(r, now) for r in records]
 
 
 def _shared(

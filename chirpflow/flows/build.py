@@ -13,6 +13,7 @@ from chirpflow.connectors.notify.channel import Channel
 from chirpflow.connectors.notify.discord import DiscordChannel
 from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.connectors.notify.telegram import TelegramChannel
+from chirpflow.connectors.postgres.result_store import PostgresResultCache
 from chirpflow.connectors.providers import rapidapi, twitterapi_io, x_api
 from chirpflow.connectors.providers.base import Pricing, Provider, Watch, WatchKind
 from chirpflow.connectors.redis.rate_limit import RedisLimiter
@@ -35,7 +36,7 @@ from chirpflow.operators.llm.analyzer import LLMAnalyzer, LLMSettings
 from chirpflow.operators.llm.pricing import Prices
 from chirpflow.operators.llm.rate_limit import LocalLimiter
 from chirpflow.operators.offline import NoopAnalyzer, OfflineAnalyzer
-from chirpflow.operators.result_cache import LruResultCache, ResultCache
+from chirpflow.operators.result_cache import LruResultCache, ResultCache, TieredResultCache
 from chirpflow.rate_limits import RateLimiter
 from chirpflow.settings import (
     DEMO_RATE,
@@ -317,15 +318,22 @@ def llm_settings(cfg: AnalyzerSettings) -> LLMSettings:
     )
 
 
-def make_chunk_analyzer(settings: Settings, env: Environment) -> ChunkAnalyzer:
-    """The analyzer behind a result cache: Redis (shared, with a TTL) or an in-process LRU."""
+def make_chunk_analyzer(
+    settings: Settings, env: Environment, store_url: str | None = None
+) -> ChunkAnalyzer:
+    """The analyzer behind a result cache: Redis (shared, with a TTL) or an in-process
+    LRU; without Redis, an LLM's results are also looked up in the store at
+    ``store_url`` (so a replay or a new process calls the LLM for no stored text)."""
     cfg = settings.analyzer
-    cache: ResultCache = (
-        RedisResultCache(env.redis_url, cfg.cache_ttl)
-        if env.redis_url
-        else LruResultCache(cfg.cache_size)
-    )
-    return ChunkAnalyzer(make_analyzer(cfg, env), cache)
+    analyzer = make_analyzer(cfg, env)
+    cache: ResultCache
+    if env.redis_url:
+        cache = RedisResultCache(env.redis_url, cfg.cache_ttl)
+    elif store_url and isinstance(analyzer, LLMAnalyzer):
+        cache = TieredResultCache(LruResultCache(cfg.cache_size), PostgresResultCache(store_url))
+    else:
+        cache = LruResultCache(cfg.cache_size)
+    return ChunkAnalyzer(analyzer, cache)
 
 
 def make_rules(cfg: AlertSettings) -> list[AlertRule]:

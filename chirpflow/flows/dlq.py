@@ -38,7 +38,7 @@ def retry_dead_letters(
             tweets.append(out)
         else:
             still[letter.origin] = (out.reason, out.detail)
-    analyzer = make_chunk_analyzer(settings, env)
+    analyzer = make_chunk_analyzer(settings, env, url)
     now = datetime.now(UTC)
     key = f"dlq-retry-{now:%Y%m%dT%H%M%S}"
     size = settings.pipeline.chunk_size

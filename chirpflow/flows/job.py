@@ -120,7 +120,7 @@ def run_job(
         )
         built = build_analysis_flow(
             readers,
-            make_chunk_analyzer(settings, env),
+            make_chunk_analyzer(settings, env, url),
             settings.pipeline,
             writers,
             limit=limit,

@@ -49,15 +49,19 @@ class ChunkAnalyzer:
 
     def __init__(self, analyzer: Analyzer, cache: ResultCache | None = None) -> None:
         self.analyzer = analyzer
-        self.cache = cache
+        # an analyzer whose result is the same for every text (``cacheable =
+        # False``, e.g. noop) gains nothing from text keys and cache look-ups
+        self.cache = cache if getattr(analyzer, "cacheable", True) else None
         self.stats = CacheStats()
 
     def run(self, chunk: Chunk) -> ChunkResult:
         """Analyse ``chunk`` on this thread."""
-        token = CHUNK_ID.set(chunk.chunk_id)
+        chunk_id = chunk.chunk_id  # a digest of the ids: computed once
+        token = CHUNK_ID.set(chunk_id)
         try:
             plan = self._plan(chunk)
-            return self._finish(chunk, plan, self._analyze(list(plan.todo.values())))
+            batch = self._analyze(list(plan.todo.values()))
+            return self._finish(chunk, plan, batch, chunk_id)
         finally:
             CHUNK_ID.reset(token)
 
@@ -80,23 +84,33 @@ class ChunkAnalyzer:
         """Every tweet of ``chunk`` as a dead letter with ``reason``."""
         plan = _Plan([], {}, {})
         batch = BatchAnalysis(analyses=[], failures=[(t.id, reason) for t in chunk.tweets])
-        plan.keys = [text_key(t.text, self.analyzer.version) for t in chunk.tweets]
+        plan.keys = self._keys(chunk)
         plan.todo = dict(zip(plan.keys, chunk.tweets, strict=True))
         return self._finish(chunk, plan, batch)
 
+    def _keys(self, chunk: Chunk) -> list[str]:
+        """Per tweet: its text key, or (no cache) its id: nothing hashed."""
+        if self.cache is None:
+            return [t.id for t in chunk.tweets]
+        version = self.analyzer.version
+        return [text_key(t.text, version) for t in chunk.tweets]
+
     def _plan(self, chunk: Chunk) -> _Plan:
-        keys = [text_key(t.text, self.analyzer.version) for t in chunk.tweets]
-        cached = self.cache.get_many(set(keys)) if self.cache is not None else {}
-        if self.cache is not None:
-            metrics.CACHE_LOOKUPS.inc(len(keys))
-            metrics.CACHE_HITS.inc(sum(1 for k in keys if k in cached))
+        keys = self._keys(chunk)
+        if self.cache is None:
+            return _Plan(keys, {}, dict(zip(keys, chunk.tweets, strict=True)))
+        cached = self.cache.get_many(set(keys))
+        metrics.CACHE_LOOKUPS.inc(len(keys))
+        metrics.CACHE_HITS.inc(sum(1 for k in keys if k in cached))
         todo: dict[str, Tweet] = {}
         for key, tweet in zip(keys, chunk.tweets, strict=True):
             if key not in cached and key not in todo:
                 todo[key] = tweet
         return _Plan(keys, cached, todo)
 
-    def _finish(self, chunk: Chunk, plan: _Plan, batch: BatchAnalysis) -> ChunkResult:
+    def _finish(
+        self, chunk: Chunk, plan: _Plan, batch: BatchAnalysis, chunk_id: str | None = None
+    ) -> ChunkResult:
         now = datetime.now(UTC)
         version = self.analyzer.version
         keys, cached, todo = plan.keys, plan.cached, plan.todo
@@ -120,12 +134,12 @@ class ChunkAnalyzer:
                 dead.append(_dead(tweet, failed.get(key, "no result"), now))
                 continue
             analyses.append(base if base.tweet_id == tweet.id else _for(base, tweet.id))
-        hits = sum(1 for k in keys if k in cached)
+        hits = sum(1 for k in keys if k in cached) if cached else 0
         self.stats.hits += hits
         self.stats.analysed += len(todo)
         self.stats.failed += len(dead)
         summary = ChunkAnalysis(
-            chunk_id=chunk.chunk_id,
+            chunk_id=chunk_id or chunk.chunk_id,
             key=chunk.key,
             seq=chunk.seq,
             size=len(chunk.tweets),

@@ -38,15 +38,18 @@ class Invalid(Exception):
         self.detail = detail
 
 
-def normalize(record: RawRecord) -> Tweet | DeadLetter:
-    """The tweet in ``record``, or a dead letter saying why there is none."""
+def normalize(record: RawRecord, now: datetime | None = None) -> Tweet | DeadLetter:
+    """The tweet in ``record``, or a dead letter saying why there is none.
+
+    ``now`` bounds plausible times; a batch passes one for all its records.
+    """
     if record.platform != "x":  # a native payload of another platform
         from chirpflow.operators.platforms.dispatch import normalize_native
 
         return normalize_native(record)
     try:
         obj = _decode(record.payload)
-        return _to_tweet(obj, record)
+        return _to_tweet(obj, record, now or datetime.now(UTC))
     except Invalid as err:
         return _dead(record, err.reason, err.detail)
     except Exception as err:  # defensive: a bug here must not stop the flow
@@ -256,12 +259,11 @@ def _reference(obj: dict[str, Any]) -> tuple[str | None, RefKind | None]:
     return ref_id, kind
 
 
-def _to_tweet(obj: dict[str, Any], record: RawRecord) -> Tweet:
+def _to_tweet(obj: dict[str, Any], record: RawRecord, now: datetime) -> Tweet:
     if "platform" in obj and obj["platform"] != "x":  # another platform's post, e.g. from Kafka
         from chirpflow.operators.platforms.dispatch import from_canonical
 
         return from_canonical(obj, record)
-    now = datetime.now(UTC)
     tweet_id = _id(obj, "id", required=True)
     text = _str(obj, "text", required=True, limit=MAX_TEXT_CHARS)
     author_id = _id(obj, "author_id", required=True)

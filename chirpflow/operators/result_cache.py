@@ -72,3 +72,27 @@ class LruResultCache:
             self._items.move_to_end(k)
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
+
+
+class TieredResultCache:
+    """A fast cache in front of a slower shared one: misses of the first go to the
+    second, whose hits are kept in the first; stores go to both."""
+
+    def __init__(self, first: ResultCache, second: ResultCache) -> None:
+        self.first = first
+        self.second = second
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, TweetAnalysis]:
+        wanted = list(keys)
+        found = self.first.get_many(wanted)
+        missing = [k for k in wanted if k not in found]
+        if missing:
+            more = self.second.get_many(missing)
+            if more:
+                self.first.put_many(more)
+                found.update(more)
+        return found
+
+    def put_many(self, items: dict[str, TweetAnalysis]) -> None:
+        self.first.put_many(items)
+        self.second.put_many(items)

@@ -255,6 +255,22 @@ class Rows:
         stream, seq = split_origin(origin)
         self.cover(stream, seq, seq)
 
+    def saw_all(self, tweets: Iterable[Tweet]) -> None:
+        """:meth:`saw` for many tweets: one :meth:`cover` per stream, not per tweet."""
+        spans: dict[str, list[int]] = {}
+        for t in tweets:
+            stream, _, digits = t.origin.rpartition(":")
+            seq = int(digits)
+            span = spans.get(stream)
+            if span is None:
+                spans[stream] = [seq, seq]
+            elif seq < span[0]:
+                span[0] = seq
+            elif seq > span[1]:
+                span[1] = seq
+        for stream, (lo, hi) in spans.items():
+            self.cover(stream, lo, hi)
+
     def cover(self, stream: str, first: int, last: int) -> None:
         lo_hi = self.progress.get(stream)
         if lo_hi is None:
@@ -364,11 +380,12 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             ca = item.analysis
             cid = ca.chunk_id
             analyzed_at = ca.analyzed_at or now
-            for t in item.chunk.tweets:
-                rows.tweets.append(_tweet_row(t, cid))
-                rows.saw(t.origin)
+            tweets = item.chunk.tweets
+            rows.tweets += [_tweet_row(t, cid) for t in tweets]
+            rows.saw_all(tweets)
+            append = rows.analyses.append
             for a in item.analyses:
-                rows.analyses.append(
+                append(
                     (
                         store_key(a.tweet_id),
                         a.analyzer_version,
@@ -378,7 +395,8 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                         a.topics,
                         a.language,
                         a.risk,
-                        [f.value for f in a.flags],
+                        # most have none: the empty list as it is, no new list per row
+                        [f.value for f in a.flags] if a.flags else a.flags,
                         a.reason,
                         cid,
                         analyzed_at,
@@ -389,7 +407,7 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                     cid,
                     ca.key,
                     ca.seq,
-                    ca.size,
+                    len(tweets),  # the staged merge counts only the tweets it stores
                     ca.summary,
                     ca.analyzer,
                     ca.analyzer_version,
@@ -483,6 +501,38 @@ def split_halves(outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Outco
     return halves
 
 
+def _copy(
+    cur: psycopg.Cursor[Any], target: str, table: str, data: Sequence[tuple[Any, ...]]
+) -> None:
+    query = f"COPY {target} ({_cols(table)}) FROM STDIN (FORMAT BINARY)"
+    with cur.copy(query.encode()) as copy:
+        copy.set_types([kind for _, kind in _COLUMNS[table]])
+        for row in data:
+            copy.write_row(row)
+
+
+# The common case: every tweet of the batch is new, so its tweets, analyses and
+# chunk rows are copied straight into their tables (no staging, no merge). Any
+# conflict (a replay, a tweet in two chunks of one batch) undoes that attempt
+# and the batch takes the staged merge, which decides ownership row by row.
+_DIRECT = ("tweets", "analyses", "chunks")
+
+
+def copy_direct(conn: psycopg.Connection, cur: psycopg.Cursor[Any], rows: Rows) -> bool:
+    """Copy tweets, analyses and chunk rows straight in; False (nothing written) on a conflict."""
+    if not rows.tweets or any(row[3] <= 0 for row in rows.chunks):
+        return False
+    try:
+        with conn.transaction():  # a savepoint
+            for table in _DIRECT:
+                data: list[tuple[Any, ...]] = getattr(rows, table)
+                if data:
+                    _copy(cur, table, table, data)
+    except psycopg.errors.UniqueViolation:
+        return False
+    return True
+
+
 class PostgresWriter:
     """Writes batches of outcomes; safe to call again with the same batch."""
 
@@ -500,6 +550,7 @@ class PostgresWriter:
         self.max_backoff_s = max_backoff_s
         self.rows_written = 0
         self.retries = 0
+        self.copied_direct = {True: 0, False: 0}  # batch halves with tweets: direct or merged
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="pg-writer") if parallel else None
 
     def _connect(self, slot: int) -> psycopg.Connection:
@@ -578,20 +629,20 @@ class PostgresWriter:
             "llm_spend": rows.llm_spend,
         }
         with conn.transaction(), conn.cursor() as cur:
+            direct = copy_direct(conn, cur, rows)
+            done = _DIRECT if direct else ()
             for table in _TABLES:
                 data = data_of[table]
-                if not data:
+                if not data or table in done:
                     continue
-                query = f"COPY stage_{table} ({_cols(table)}) FROM STDIN (FORMAT BINARY)"
-                with cur.copy(query.encode()) as copy:
-                    copy.set_types([kind for _, kind in _COLUMNS[table]])
-                    for row in data:
-                        copy.write_row(row)
+                _copy(cur, f"stage_{table}", table, data)
                 cur.execute(_MERGE[table].encode())
             if rows.job_results:
                 _record_job_results(cur, rows.job_results)
             if rows.resolved:
                 cur.execute("DELETE FROM dead_letters WHERE origin = ANY(%s)", (rows.resolved,))
+        if rows.tweets:
+            self.copied_direct[direct] += 1
 
     def _drop_connection(self, slot: int) -> None:
         conn = self._conns[slot]

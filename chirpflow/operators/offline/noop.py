@@ -11,6 +11,7 @@ from chirpflow.operators.analyzer import BatchAnalysis
 class NoopAnalyzer:
     name = "noop"
     version = "noop-1"
+    cacheable = False  # the same result for every text: no text keys, no cache look-ups
 
     def analyze(self, tweets: Sequence[Tweet]) -> BatchAnalysis:
         return BatchAnalysis(
