@@ -284,3 +284,45 @@ def test_scheduled_suggestions_come_every_n_hours(
         drafter.close()
     assert len(llm.requests) == 2
     assert len(store.drafts()) == 4
+
+
+def test_a_row_committed_late_with_an_earlier_timestamp_is_not_skipped(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    """A writer's transaction stamps analyzed_at, then commits after a later row: still drafted."""
+    p = planner(db, store, llm, settings())
+    n = next(_ids)
+    slow_id = 1_800_000_000_000_000_000 + n
+    with psycopg.connect(db) as slow:  # one open transaction: the slow writer
+        slow.execute(
+            "INSERT INTO tweets (id, text, author_id, author_username, conversation_id,"
+            " created_at, fetched_at, source, origin) VALUES (%s, '@acme slow one', 7, 'u7', %s,"
+            " now(), now(), 'kafka', %s)",
+            (slow_id, slow_id, f"k:{n}"),
+        )
+        slow.execute(
+            "INSERT INTO analyses (tweet_id, analyzer_version, analyzer, sentiment,"
+            " sentiment_score, risk, analyzed_at) VALUES (%s, 'o1', 'offline', 'neutral', 0, 0,"
+            " now() - interval '1 minute')",
+            (slow_id,),
+        )
+        fast = tweet(db, "@acme fast one", author=8)  # later timestamp, committed first
+        first = p.run_once(NOON)
+        slow.commit()
+    second = p.run_once(NOON)
+    assert sorted(first.drafted + second.drafted) == sorted([f"reply:{fast}", f"reply:{slow_id}"])
+
+
+def test_a_cursor_written_before_the_txid_column_still_resumes(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    old = tweet(db, "@acme before the upgrade", author=11)
+    new = tweet(db, "@acme after the upgrade", author=12)
+    with psycopg.connect(db, autocommit=True) as conn:  # rows from before 0011 carry txid 1
+        conn.execute("UPDATE analyses SET txid = '1' WHERE tweet_id = ANY(%s)", ([old, new],))
+        row = conn.execute(
+            "SELECT analyzed_at FROM analyses WHERE tweet_id = %s", (old,)
+        ).fetchone()
+    assert row is not None
+    store.set_state("plan_cursor", f"{row[0].isoformat()}|{old}")  # the old "at|id" form
+    assert planner(db, store, llm, settings()).run_once(NOON).drafted == [f"reply:{new}"]
