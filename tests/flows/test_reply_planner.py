@@ -326,3 +326,16 @@ def test_a_cursor_written_before_the_txid_column_still_resumes(
     assert row is not None
     store.set_state("plan_cursor", f"{row[0].isoformat()}|{old}")  # the old "at|id" form
     assert planner(db, store, llm, settings()).run_once(NOON).drafted == [f"reply:{new}"]
+
+
+def test_identical_mentions_cost_one_drafting_call(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    p = planner(db, store, llm, settings())
+    first = tweet(db, "@acme is the  status page down?", author=21)
+    assert p.run_once(NOON).drafted == [f"reply:{first}"]
+    same = tweet(db, "@acme is the status page down?", author=22)  # same text, other author
+    assert p.run_once(NOON).drafted == [f"reply:{same}"]
+    assert len(llm.requests) == 1
+    assert store.draft(f"reply:{same}") is not None
+    assert store.draft(f"reply:{same}").text == store.draft(f"reply:{first}").text  # type: ignore[union-attr]

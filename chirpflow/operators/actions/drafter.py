@@ -5,6 +5,8 @@ missed or garbled is asked again alone, once; if that fails too it gets no
 draft and the problem is returned, never a guessed text. When the API itself
 fails (unreachable, 5xx after the SDK's retries, bad key), ``DraftingUnavailable``
 is raised so the caller keeps the batch for later instead of losing it.
+Identical texts are asked once per batch, and a text drafted before under the
+same prompt, context version and persona comes from :class:`DraftCache`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import openai
 from chirpflow.action_settings import DraftingSettings
 from chirpflow.errors import ChirpflowError, ConfigError
 from chirpflow.logs import redact, secret_values
+from chirpflow.operators.actions.draft_cache import DraftCache, draft_key
 from chirpflow.operators.actions.draft_prompt import (
     RESPONSE_FORMAT,
     draft_messages,
@@ -38,12 +41,18 @@ class DraftBatch:
 
 
 class Drafter:
-    def __init__(self, settings: DraftingSettings, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: DraftingSettings,
+        env: dict[str, str] | None = None,
+        cache: DraftCache | None = None,
+    ) -> None:
         env = dict(os.environ) if env is None else env
         key = env.get(settings.api_key_env, "")
         if not key:
             raise ConfigError(f"drafting replies needs an API key in {settings.api_key_env}")
         self._settings = settings
+        self.cache = cache if cache is not None else DraftCache()
         self._client = openai.OpenAI(
             api_key=key,
             base_url=settings.base_url or env.get("OPENAI_BASE_URL") or None,
@@ -71,6 +80,43 @@ class Drafter:
         return parse_drafts(choice.message.content, len(texts))
 
     def draft(
+        self,
+        texts: Sequence[str],
+        persona: str,
+        context: tuple[int, str] | None,
+        *,
+        cached: bool = True,
+    ) -> DraftBatch:
+        """Drafts by index; ``cached=False`` (post suggestions) always asks the model."""
+        if not cached:
+            return self._draft_fresh(texts, persona, context)
+        out = DraftBatch()
+        keys = [draft_key(t, persona, context) for t in texts]
+        ask: dict[str, int] = {}  # key -> index of the first text asked for it
+        for i, key in enumerate(keys):
+            cached = self.cache.get(key)
+            if cached is not None:
+                out.texts[i] = cached
+            else:
+                ask.setdefault(key, i)
+        if ask:
+            asked = self._draft_fresh([texts[i] for i in ask.values()], persona, context)
+            by_key = dict(zip(ask, range(len(ask)), strict=True))
+            for key, j in by_key.items():
+                if j in asked.texts:
+                    self.cache.put(key, asked.texts[j])
+            for i, key in enumerate(keys):
+                if i in out.texts:
+                    continue
+                j = by_key[key]
+                if j in asked.texts:
+                    out.texts[i] = asked.texts[j]
+                else:
+                    out.problems[i] = asked.problems.get(j, "no draft")
+            out.requests = asked.requests
+        return out
+
+    def _draft_fresh(
         self, texts: Sequence[str], persona: str, context: tuple[int, str] | None
     ) -> DraftBatch:
         out = DraftBatch()
