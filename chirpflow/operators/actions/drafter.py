@@ -94,9 +94,9 @@ class Drafter:
         keys = [draft_key(t, persona, context) for t in texts]
         ask: dict[str, int] = {}  # key -> index of the first text asked for it
         for i, key in enumerate(keys):
-            cached = self.cache.get(key)
-            if cached is not None:
-                out.texts[i] = cached
+            known = self.cache.get(key)
+            if known is not None:
+                out.texts[i] = known
             else:
                 ask.setdefault(key, i)
         if ask:
