@@ -1,4 +1,4 @@
-"""``chirpflow doctor`` checks the [actions] services: X posting credentials, the bot, moderation."""
+"""``chirpflow doctor`` checks [actions]: X posting credentials, the bot, moderation."""
 
 from __future__ import annotations
 
