@@ -14,26 +14,35 @@ from functools import partial
 from chirpflow.action_settings import ActionSettings
 from chirpflow.connectors.actions.moderation import OpenAIModeration
 from chirpflow.connectors.actions.x_poster import OAUTH1_ENV, OAUTH2_ENV, ReadBackError, XPoster
-from chirpflow.errors import ConfigError
+from chirpflow.errors import ChirpflowError, ConfigError, ServiceError
 
 Check = Callable[[], tuple[bool, str]]
 
 
-def x_account(settings: ActionSettings, env: Mapping[str, str]) -> tuple[bool, str]:
+def require_x_account(poster: XPoster, settings: ActionSettings) -> str:
+    """``@username`` the credentials post as; else ``ConfigError`` (refused, exit 2) or
+    ``ServiceError`` (X did not answer, exit 3), one line naming the variables."""
     names = OAUTH2_ENV if settings.posting.auth == "oauth2" else ", ".join(OAUTH1_ENV)
+    try:
+        user_id, username = poster.account()
+    except ReadBackError as err:
+        if "HTTP 401" in str(err) or "HTTP 403" in str(err):
+            raise ConfigError(f"X refused the credentials in {names} ({err})") from None
+        raise ServiceError(f"X did not answer at {settings.posting.base_url} ({err})") from None
+    return f"@{username} (id {user_id})"
+
+
+def x_account(settings: ActionSettings, env: Mapping[str, str]) -> tuple[bool, str]:
     try:
         poster = XPoster(settings.posting, env=dict(env))
     except ConfigError as err:
         return False, str(err)
     try:
-        user_id, username = poster.account()
-    except ReadBackError as err:
-        refused = "HTTP 401" in str(err) or "HTTP 403" in str(err)
-        why = f"X refused the credentials in {names}" if refused else "X did not answer"
-        return False, f"{why} ({err})"
+        return True, f"posting as {require_x_account(poster, settings)}"
+    except ChirpflowError as err:
+        return False, str(err)
     finally:
         poster.close()
-    return True, f"posting as @{username} (id {user_id})"
 
 
 def moderation(settings: ActionSettings, env: Mapping[str, str]) -> tuple[bool, str]:

@@ -36,13 +36,21 @@ def _store() -> Iterator[tuple[str, ActionStore]]:
             store.close()
 
 
+class _ConfigFailure(click.ClickException):
+    exit_code = 2
+
+
+class _ServiceFailure(click.ClickException):
+    exit_code = 3
+
+
 def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Configuration and service failures as one clear line (secrets masked), no traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import psycopg
-        from telegram.error import TelegramError
+        from telegram.error import InvalidToken, TelegramError
 
         try:
             return fn(*args, **kwargs)
@@ -52,7 +60,10 @@ def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
             text = redact(
                 f"{err}".splitlines()[0] if str(err) else type(err).__name__, secret_values()
             )
-            raise click.ClickException(text) from None
+            # exit 2: configuration or a refused credential; 3: a service did not answer
+            refused = isinstance(err, InvalidToken)
+            code = err.exit_code if isinstance(err, ChirpflowError) else 2 if refused else 3
+            raise (_ConfigFailure if code == 2 else _ServiceFailure)(text) from None
 
     return wrapper
 
@@ -145,6 +156,7 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
     from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
     from chirpflow.connectors.actions.publisher import Publisher
     from chirpflow.connectors.actions.x_poster import XPoster
+    from chirpflow.flows.action_checks import require_x_account
 
     try:
         settings = _load(config)
@@ -152,6 +164,11 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
         if not settings.enabled:
             raise ConfigError("actions are off (kill switch): set actions.enabled = true")
         poster = XPoster(settings.posting)
+        try:
+            require_x_account(poster, settings)
+        except ChirpflowError:
+            poster.close()
+            raise
         with _store() as (url, store):
             outbox = PostOutbox(url)
             try:
@@ -170,7 +187,7 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
             finally:
                 outbox.close()
                 poster.close()
-    except (ChirpflowError, PublisherBusy) as err:
+    except PublisherBusy as err:
         raise click.ClickException(str(err)) from None
 
 
