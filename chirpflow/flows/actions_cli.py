@@ -18,6 +18,7 @@ from chirpflow.settings import Environment, load_settings
 if TYPE_CHECKING:
     from chirpflow.action_settings import ActionSettings
     from chirpflow.connectors.actions.store import ActionStore
+    from chirpflow.operators.actions.drafter import Drafter
     from chirpflow.operators.actions.gate import SafetyGate
 
 CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
@@ -80,6 +81,15 @@ def _load(config: str | None) -> ActionSettings:
     settings = load_settings(config).actions
     add_secret_vars([settings.approval.bot_token_env, settings.drafting.api_key_env])
     return settings
+
+
+def _drafter(config: str | None, settings: ActionSettings) -> Drafter:
+    """The drafter under the analysis path's rate limiter (Redis-shared with REDIS_URL)."""
+    from chirpflow.flows.drafting_limiter import drafting_limiter
+    from chirpflow.operators.actions.drafter import Drafter
+
+    limiter = drafting_limiter(load_settings(config), Environment.from_env())
+    return Drafter(settings.drafting, limiter=limiter)
 
 
 def _gate(settings: ActionSettings) -> SafetyGate:
@@ -206,13 +216,13 @@ def draft_cmd(config: str | None, once: bool, interval: float, metrics_port: int
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
     from chirpflow.flows.post_suggestions import suggest_if_due
     from chirpflow.flows.reply_planner import ReplyPlanner
-    from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
+    from chirpflow.operators.actions.drafter import DraftingUnavailable
 
     try:
         settings = _load(config)
         _serve_metrics(metrics_port)
         with _store() as (url, store):
-            drafter, gate = Drafter(settings.drafting), _gate(settings)
+            drafter, gate = _drafter(config, settings), _gate(settings)
             planner = ReplyPlanner(url, settings, store, drafter, gate)
             stop = threading.Event()
             try:
@@ -319,11 +329,10 @@ def posts() -> None:
 def posts_suggest(count: int, topic: str, config: str | None) -> None:
     """Draft COUNT post variants about --topic; they wait for approval like replies."""
     from chirpflow.flows.post_suggestions import suggest
-    from chirpflow.operators.actions.drafter import Drafter
 
     try:
         settings = _load(config)
-        drafter = Drafter(settings.drafting)
+        drafter = _drafter(config, settings)
         with _store() as (_, store):
             try:
                 made = suggest(store, drafter, _gate(settings), settings, count, topic)

@@ -28,6 +28,8 @@ from chirpflow.flows.post_suggestions import suggest, suggest_if_due
 from chirpflow.flows.reply_planner import ReplyPlanner
 from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
 from chirpflow.operators.actions.gate import SafetyGate
+from chirpflow.operators.llm.policy import RetryPolicy
+from chirpflow.operators.llm.rate_limit import LocalLimiter
 from tests.fakes.draft_llm_server import FakeDraftLLM, fake_draft_llm
 from tests.fakes.telegram_bot_server import fake_telegram_bot
 from tests.fakes.x_post_server import fake_x_posting
@@ -339,3 +341,23 @@ def test_identical_mentions_cost_one_drafting_call(
     assert len(llm.requests) == 1
     assert store.draft(f"reply:{same}") is not None
     assert store.draft(f"reply:{same}").text == store.draft(f"reply:{first}").text  # type: ignore[union-attr]
+
+
+def test_a_429_from_the_drafting_api_is_retried_under_the_shared_limiter(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    limiter = LocalLimiter(rpm=600, tpm=None)  # the analysis path's limiter
+    drafting = DraftingSettings(base_url=llm.base_url, model="llama-3")
+    drafter = Drafter(
+        drafting,
+        env={"OPENAI_API_KEY": llm.key},
+        limiter=limiter,
+        policy=RetryPolicy(base_s=0.01, cap_s=0.1),
+    )
+    p = ReplyPlanner(db, settings(drafting=drafting), store, drafter, GATE)
+    _open.append(p)
+    a = tweet(db, "@acme are you open on Sunday?", author=31)
+    llm.limited = 1
+    assert p.run_once(NOON).drafted == [f"reply:{a}"]
+    assert llm.refused == 1 and len(llm.requests) == 1
+    assert limiter.requests is not None and limiter.requests.total == 2  # both sends counted

@@ -27,6 +27,9 @@ from chirpflow.operators.actions.draft_prompt import (
     draft_messages,
     parse_drafts,
 )
+from chirpflow.operators.llm.policy import Action, RetryPolicy
+from chirpflow.rate_limits import RateLimiter
+from chirpflow.retry import pause
 
 
 class DraftingUnavailable(ChirpflowError):
@@ -46,6 +49,9 @@ class Drafter:
         settings: DraftingSettings,
         env: dict[str, str] | None = None,
         cache: DraftCache | None = None,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        max_attempts: int = 5,
     ) -> None:
         env = dict(os.environ) if env is None else env
         key = env.get(settings.api_key_env, "")
@@ -53,11 +59,14 @@ class Drafter:
             raise ConfigError(f"drafting replies needs an API key in {settings.api_key_env}")
         self._settings = settings
         self.cache = cache if cache is not None else DraftCache()
+        self._limiter = limiter  # the analysis path's (LocalLimiter, or RedisLimiter: shared)
+        self._policy = policy or RetryPolicy()
+        self._max_attempts = max_attempts
         self._client = openai.OpenAI(
             api_key=key,
             base_url=settings.base_url or env.get("OPENAI_BASE_URL") or None,
             timeout=settings.timeout_s,
-            max_retries=2,
+            max_retries=0,  # retries follow the analysis path's policy, under the limiter
         )
 
     def _ask(
@@ -69,15 +78,39 @@ class Drafter:
             "response_format": RESPONSE_FORMAT,
             "temperature": 0.4,
         }
-        try:
-            completion = self._client.chat.completions.create(**request)
-        except openai.OpenAIError as err:
-            text = redact(f"{type(err).__name__}: {err}", secret_values())[:300]
-            raise DraftingUnavailable(f"drafting API: {text}") from None
+        completion = self._call(request, sum(len(t) for t in texts) // 3 + 800)
         choice = completion.choices[0]
         if choice.finish_reason == "length":
             return {}, ["answer cut off (finish_reason length)"]
         return parse_drafts(choice.message.content, len(texts))
+
+    def _call(self, request: dict[str, Any], tokens: int) -> Any:
+        """One completion: waits for the limiter, retries as ``RetryPolicy`` decides."""
+        for attempt in range(self._max_attempts):
+            if self._limiter is not None:
+                while (delay := self._limiter.try_take(tokens)) > 0:
+                    pause(delay)
+            try:
+                raw = self._client.chat.completions.with_raw_response.create(**request)
+            except openai.APIStatusError as err:
+                if self._limiter is not None:
+                    self._limiter.observe(err.response.headers)
+                decision = self._policy.decide(
+                    err.status_code, err.code, err.response.headers, attempt, str(err)
+                )
+                problem: openai.OpenAIError = err
+            except openai.APIConnectionError as err:
+                decision = self._policy.decide(None, None, {}, attempt, type(err).__name__)
+                problem = err
+            else:
+                if self._limiter is not None:
+                    self._limiter.observe(raw.headers)
+                return raw.parse()
+            if decision.action != Action.RETRY or attempt + 1 == self._max_attempts:
+                break
+            pause(decision.delay_s)
+        text = redact(f"{type(problem).__name__}: {problem}", secret_values())[:300]
+        raise DraftingUnavailable(f"drafting API: {text}") from None
 
     def draft(
         self,
