@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fakes.telegram_bot_server import fake_telegram_bot
 from tests.fakes.x_post_server import fake_x_posting
 
 ON = '[actions]\nenabled = true\nhandle = "acme"\n'
@@ -60,3 +61,17 @@ def test_bot_without_a_token_exits_2(tmp_path: Path, pg_url: str) -> None:
     assert err.strip().splitlines() == [
         "Error: the approval bot needs its BotFather token in CHIRPFLOW_BOT_TOKEN"
     ]
+
+
+def test_bot_with_a_refused_or_unreachable_telegram_exits_2_or_3(
+    tmp_path: Path, pg_url: str
+) -> None:
+    with fake_telegram_bot() as tg:
+        toml = f'[actions.approval]\nadmins = [7]\nchat_id = "-1"\nbase_url = "{tg.base_url}"\n'
+        code, err = _run(tmp_path, pg_url, toml, "bot", CHIRPFLOW_BOT_TOKEN="1:revoked-token")
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "revoked-token" not in err
+    down = '[actions.approval]\nadmins = [7]\nchat_id = "-1"\nbase_url = "http://127.0.0.1:9"\n'
+    code, err = _run(tmp_path, pg_url, down, "bot", CHIRPFLOW_BOT_TOKEN="1:some-token")
+    assert code == 3, err
+    assert len(err.strip().splitlines()) == 1 and "some-token" not in err
