@@ -88,8 +88,14 @@ def _drafter(config: str | None, settings: ActionSettings) -> Drafter:
     from chirpflow.flows.drafting_limiter import drafting_limiter
     from chirpflow.operators.actions.drafter import Drafter
 
-    limiter = drafting_limiter(load_settings(config), Environment.from_env())
-    return Drafter(settings.drafting, limiter=limiter)
+    env = Environment.from_env()
+    limiter = drafting_limiter(load_settings(config), env)
+    cache = None
+    if env.redis_url:  # drafts shared across processes and restarts
+        from chirpflow.connectors.redis.draft_cache import RedisDraftCache
+
+        cache = RedisDraftCache(env.redis_url)
+    return Drafter(settings.drafting, limiter=limiter, cache=cache)
 
 
 def _gate(settings: ActionSettings) -> SafetyGate:

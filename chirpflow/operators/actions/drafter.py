@@ -21,7 +21,7 @@ import openai
 from chirpflow.action_settings import DraftingSettings
 from chirpflow.errors import ChirpflowError, ConfigError
 from chirpflow.logs import redact, secret_values
-from chirpflow.operators.actions.draft_cache import DraftCache, draft_key
+from chirpflow.operators.actions.draft_cache import DraftCache, DraftStore, draft_key
 from chirpflow.operators.actions.draft_prompt import (
     RESPONSE_FORMAT,
     draft_messages,
@@ -48,7 +48,7 @@ class Drafter:
         self,
         settings: DraftingSettings,
         env: dict[str, str] | None = None,
-        cache: DraftCache | None = None,
+        cache: DraftStore | None = None,
         limiter: RateLimiter | None = None,
         policy: RetryPolicy | None = None,
         max_attempts: int = 5,
@@ -58,7 +58,7 @@ class Drafter:
         if not key:
             raise ConfigError(f"drafting replies needs an API key in {settings.api_key_env}")
         self._settings = settings
-        self.cache = cache if cache is not None else DraftCache()
+        self.cache: DraftStore = cache if cache is not None else DraftCache()
         self._limiter = limiter  # the analysis path's (LocalLimiter, or RedisLimiter: shared)
         self._policy = policy or RetryPolicy()
         self._max_attempts = max_attempts
@@ -169,3 +169,6 @@ class Drafter:
 
     def close(self) -> None:
         self._client.close()
+        close = getattr(self.cache, "close", None)
+        if close is not None:
+            close()
