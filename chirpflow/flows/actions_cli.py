@@ -18,6 +18,7 @@ from chirpflow.settings import Environment, load_settings
 if TYPE_CHECKING:
     from chirpflow.action_settings import ActionSettings
     from chirpflow.connectors.actions.store import ActionStore
+    from chirpflow.operators.actions.drafter import Drafter
     from chirpflow.operators.actions.gate import SafetyGate
 
 CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
@@ -36,13 +37,21 @@ def _store() -> Iterator[tuple[str, ActionStore]]:
             store.close()
 
 
+class _ConfigFailure(click.ClickException):
+    exit_code = 2
+
+
+class _ServiceFailure(click.ClickException):
+    exit_code = 3
+
+
 def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Configuration and service failures as one clear line (secrets masked), no traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import psycopg
-        from telegram.error import TelegramError
+        from telegram.error import InvalidToken, TelegramError
 
         try:
             return fn(*args, **kwargs)
@@ -52,7 +61,10 @@ def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
             text = redact(
                 f"{err}".splitlines()[0] if str(err) else type(err).__name__, secret_values()
             )
-            raise click.ClickException(text) from None
+            # exit 2: configuration or a refused credential; 3: a service did not answer
+            refused = isinstance(err, InvalidToken)
+            code = err.exit_code if isinstance(err, ChirpflowError) else 2 if refused else 3
+            raise (_ConfigFailure if code == 2 else _ServiceFailure)(text) from None
 
     return wrapper
 
@@ -69,6 +81,21 @@ def _load(config: str | None) -> ActionSettings:
     settings = load_settings(config).actions
     add_secret_vars([settings.approval.bot_token_env, settings.drafting.api_key_env])
     return settings
+
+
+def _drafter(config: str | None, settings: ActionSettings) -> Drafter:
+    """The drafter under the analysis path's rate limiter (Redis-shared with REDIS_URL)."""
+    from chirpflow.flows.drafting_limiter import drafting_limiter
+    from chirpflow.operators.actions.drafter import Drafter
+
+    env = Environment.from_env()
+    limiter = drafting_limiter(load_settings(config), env)
+    cache = None
+    if env.redis_url:  # drafts shared across processes and restarts
+        from chirpflow.connectors.redis.draft_cache import RedisDraftCache
+
+        cache = RedisDraftCache(env.redis_url)
+    return Drafter(settings.drafting, limiter=limiter, cache=cache)
 
 
 def _gate(settings: ActionSettings) -> SafetyGate:
@@ -145,6 +172,7 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
     from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
     from chirpflow.connectors.actions.publisher import Publisher
     from chirpflow.connectors.actions.x_poster import XPoster
+    from chirpflow.flows.action_checks import require_x_account
 
     try:
         settings = _load(config)
@@ -152,6 +180,11 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
         if not settings.enabled:
             raise ConfigError("actions are off (kill switch): set actions.enabled = true")
         poster = XPoster(settings.posting)
+        try:
+            require_x_account(poster, settings)
+        except ChirpflowError:
+            poster.close()
+            raise
         with _store() as (url, store):
             outbox = PostOutbox(url)
             try:
@@ -170,7 +203,7 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
             finally:
                 outbox.close()
                 poster.close()
-    except (ChirpflowError, PublisherBusy) as err:
+    except PublisherBusy as err:
         raise click.ClickException(str(err)) from None
 
 
@@ -189,13 +222,13 @@ def draft_cmd(config: str | None, once: bool, interval: float, metrics_port: int
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
     from chirpflow.flows.post_suggestions import suggest_if_due
     from chirpflow.flows.reply_planner import ReplyPlanner
-    from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
+    from chirpflow.operators.actions.drafter import DraftingUnavailable
 
     try:
         settings = _load(config)
         _serve_metrics(metrics_port)
         with _store() as (url, store):
-            drafter, gate = Drafter(settings.drafting), _gate(settings)
+            drafter, gate = _drafter(config, settings), _gate(settings)
             planner = ReplyPlanner(url, settings, store, drafter, gate)
             stop = threading.Event()
             try:
@@ -302,11 +335,10 @@ def posts() -> None:
 def posts_suggest(count: int, topic: str, config: str | None) -> None:
     """Draft COUNT post variants about --topic; they wait for approval like replies."""
     from chirpflow.flows.post_suggestions import suggest
-    from chirpflow.operators.actions.drafter import Drafter
 
     try:
         settings = _load(config)
-        drafter = Drafter(settings.drafting)
+        drafter = _drafter(config, settings)
         with _store() as (_, store):
             try:
                 made = suggest(store, drafter, _gate(settings), settings, count, topic)

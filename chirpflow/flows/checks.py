@@ -168,6 +168,9 @@ def all_checks(
             checks[label] = (
                 partial(telegram, ch.base_url, token) if token else _missing(ch.bot_token_env)
             )
+    from chirpflow.flows.action_checks import action_checks
+
+    checks.update(action_checks(settings.actions, vars, telegram))
     return checks
 
 

@@ -33,7 +33,7 @@ def suggest(
     batch = hashlib.blake2b(f"{topic}|{now.isoformat()}".encode(), digest_size=5).hexdigest()
     context = store.active_context()
     briefs = [BRIEF.format(k=k + 1, n=n, topic=topic) for k in range(n)]
-    result = drafter.draft(briefs, settings.persona, context)
+    result = drafter.draft(briefs, settings.persona, context, cached=False)  # fresh each time
     seen: set[str] = set()
     out = []
     for k in range(n):

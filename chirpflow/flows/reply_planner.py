@@ -2,7 +2,11 @@
 
 Reads what the analysis flow stored (``tweets`` joined with ``analyses``)
 after a cursor kept in ``action_state``, so it runs beside the stream job and
-resumes where it stopped. A replay drafts nothing twice: draft ids are
+resumes where it stopped. The cursor is exact: rows are ordered by the id of
+the transaction that wrote them (``analyses.txid``) and read only once every
+transaction that could still commit below them has finished, so a slow
+writer's row stamped earlier is never skipped (it is read late instead).
+A replay drafts nothing twice: draft ids are
 ``reply:<tweet id>`` and a tweet or thread already drafted is skipped by
 the caps. While actions are off (kill switch) or paused, nothing is read
 and the cursor stays, so resuming picks up what arrived meanwhile. Tweets
@@ -30,11 +34,13 @@ CURSOR_KEY = "plan_cursor"
 _CANDIDATES = (
     "SELECT t.id::text, t.text, t.author_id::text, t.author_username,"
     " t.conversation_id::text, t.created_at, t.fetched_at, t.source, t.origin,"
-    " a.sentiment, a.sentiment_score, a.risk, a.analyzer, a.analyzer_version, a.analyzed_at"
+    " a.sentiment, a.sentiment_score, a.risk, a.analyzer, a.analyzer_version, a.analyzed_at,"
+    " a.txid::text"
     " FROM analyses a JOIN tweets t ON t.id = a.tweet_id"
-    " WHERE (a.analyzed_at, a.tweet_id) > (%s::timestamptz, %s::bigint)"
+    " WHERE (a.txid, a.analyzed_at, a.tweet_id) > (%s::xid8, %s::timestamptz, %s::bigint)"
+    " AND a.txid < pg_snapshot_xmin(pg_current_snapshot())"  # every earlier writer is done
     " AND t.id > 0"  # X posts only: other platforms' posts are keyed by negative ids
-    " ORDER BY a.analyzed_at, a.tweet_id LIMIT %s"
+    " ORDER BY a.txid, a.analyzed_at, a.tweet_id LIMIT %s"
 )
 
 
@@ -83,12 +89,14 @@ class ReplyPlanner:
         self._drafter = drafter
         self._gate = gate
 
-    def _cursor(self) -> tuple[str, str]:
+    def _cursor(self) -> tuple[str, str, str]:
         raw = self._store.state(CURSOR_KEY)
         if not raw:
-            return "-infinity", "0"
-        at, _, tid = raw.partition("|")
-        return at, tid
+            return "0", "-infinity", "0"
+        parts = raw.split("|")
+        if len(parts) == 2:  # written before analyses.txid: those rows all have txid 1
+            return "1", parts[0], parts[1]
+        return parts[0], parts[1], parts[2]
 
     def run_once(self, now: datetime | None = None) -> PlanReport:
         now = now or datetime.now(UTC)
@@ -133,7 +141,7 @@ class ReplyPlanner:
         if eligible:
             self._draft(eligible, report)
         last = rows[-1]
-        self._store.set_state(CURSOR_KEY, f"{last[14].isoformat()}|{last[0]}")
+        self._store.set_state(CURSOR_KEY, f"{last[15]}|{last[14].isoformat()}|{last[0]}")
         return report
 
     def _draft(self, eligible: list[tuple[Tweet, TweetAnalysis, str]], report: PlanReport) -> None:

@@ -100,6 +100,8 @@ def test_migrations_upgrade_from_every_earlier_version(postgres_server: str) -> 
         assert [m.version for m in migrate(url, target=start)][-1] == start
         applied = [m.version for m in migrate(url)]
         assert applied == [v for v in versions if v > start]
-        PostgresWriter(url).write(_outcomes(0, 5))
+        writer = PostgresWriter(url)
+        writer.write(_outcomes(0, 5))
+        writer.close()
         assert _count(url, "tweets") == 5
         drop_database(postgres_server, f"mig{start}")

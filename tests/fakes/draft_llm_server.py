@@ -33,6 +33,8 @@ class FakeDraftLLM:
     key: str = "sk-draft"
     base_url: str = ""
     drop: set[int] = field(default_factory=set)
+    limited: int = 0  # the next N calls get 429 rate_limit_exceeded (retry-after-ms: 50)
+    refused: int = 0  # 429s answered so far
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,6 +52,17 @@ class FakeDraftLLM:
                 },
                 {},
             )
+        with self._lock:
+            if self.limited > 0:
+                self.limited -= 1
+                self.refused += 1
+                error = {
+                    "message": "Rate limit reached for requests",
+                    "type": "requests",
+                    "param": None,
+                    "code": "rate_limit_exceeded",
+                }
+                return 429, {"error": error}, {"retry-after-ms": "50"}
         fmt = (body or {}).get("response_format") or {}
         if fmt.get("type") != "json_schema" or not fmt["json_schema"].get("strict"):
             return (

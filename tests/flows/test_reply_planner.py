@@ -28,6 +28,8 @@ from chirpflow.flows.post_suggestions import suggest, suggest_if_due
 from chirpflow.flows.reply_planner import ReplyPlanner
 from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
 from chirpflow.operators.actions.gate import SafetyGate
+from chirpflow.operators.llm.policy import RetryPolicy
+from chirpflow.operators.llm.rate_limit import LocalLimiter
 from tests.fakes.draft_llm_server import FakeDraftLLM, fake_draft_llm
 from tests.fakes.telegram_bot_server import fake_telegram_bot
 from tests.fakes.x_post_server import fake_x_posting
@@ -284,3 +286,78 @@ def test_scheduled_suggestions_come_every_n_hours(
         drafter.close()
     assert len(llm.requests) == 2
     assert len(store.drafts()) == 4
+
+
+def test_a_row_committed_late_with_an_earlier_timestamp_is_not_skipped(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    """A writer's transaction stamps analyzed_at, then commits after a later row: still drafted."""
+    p = planner(db, store, llm, settings())
+    n = next(_ids)
+    slow_id = 1_800_000_000_000_000_000 + n
+    with psycopg.connect(db) as slow:  # one open transaction: the slow writer
+        slow.execute(
+            "INSERT INTO tweets (id, text, author_id, author_username, conversation_id,"
+            " created_at, fetched_at, source, origin) VALUES (%s, '@acme slow one', 7, 'u7', %s,"
+            " now(), now(), 'kafka', %s)",
+            (slow_id, slow_id, f"k:{n}"),
+        )
+        slow.execute(
+            "INSERT INTO analyses (tweet_id, analyzer_version, analyzer, sentiment,"
+            " sentiment_score, risk, analyzed_at) VALUES (%s, 'o1', 'offline', 'neutral', 0, 0,"
+            " now() - interval '1 minute')",
+            (slow_id,),
+        )
+        fast = tweet(db, "@acme fast one", author=8)  # later timestamp, committed first
+        first = p.run_once(NOON)
+        slow.commit()
+    second = p.run_once(NOON)
+    assert sorted(first.drafted + second.drafted) == sorted([f"reply:{fast}", f"reply:{slow_id}"])
+
+
+def test_a_cursor_written_before_the_txid_column_still_resumes(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    old = tweet(db, "@acme before the upgrade", author=11)
+    new = tweet(db, "@acme after the upgrade", author=12)
+    with psycopg.connect(db, autocommit=True) as conn:  # rows from before 0011 carry txid 1
+        conn.execute("UPDATE analyses SET txid = '1' WHERE tweet_id = ANY(%s)", ([old, new],))
+        row = conn.execute(
+            "SELECT analyzed_at FROM analyses WHERE tweet_id = %s", (old,)
+        ).fetchone()
+    assert row is not None
+    store.set_state("plan_cursor", f"{row[0].isoformat()}|{old}")  # the old "at|id" form
+    assert planner(db, store, llm, settings()).run_once(NOON).drafted == [f"reply:{new}"]
+
+
+def test_identical_mentions_cost_one_drafting_call(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    p = planner(db, store, llm, settings())
+    first = tweet(db, "@acme is the  status page down?", author=21)
+    assert p.run_once(NOON).drafted == [f"reply:{first}"]
+    same = tweet(db, "@acme is the status page down?", author=22)  # same text, other author
+    assert p.run_once(NOON).drafted == [f"reply:{same}"]
+    assert len(llm.requests) == 1
+    assert store.draft(f"reply:{same}") is not None
+    assert store.draft(f"reply:{same}").text == store.draft(f"reply:{first}").text  # type: ignore[union-attr]
+
+
+def test_a_429_from_the_drafting_api_is_retried_under_the_shared_limiter(
+    db: str, store: ActionStore, llm: FakeDraftLLM
+) -> None:
+    limiter = LocalLimiter(rpm=600, tpm=None)  # the analysis path's limiter
+    drafting = DraftingSettings(base_url=llm.base_url, model="llama-3")
+    drafter = Drafter(
+        drafting,
+        env={"OPENAI_API_KEY": llm.key},
+        limiter=limiter,
+        policy=RetryPolicy(base_s=0.01, cap_s=0.1),
+    )
+    p = ReplyPlanner(db, settings(drafting=drafting), store, drafter, GATE)
+    _open.append(p)
+    a = tweet(db, "@acme are you open on Sunday?", author=31)
+    llm.limited = 1
+    assert p.run_once(NOON).drafted == [f"reply:{a}"]
+    assert llm.refused == 1 and len(llm.requests) == 1
+    assert limiter.requests is not None and limiter.requests.total == 2  # both sends counted

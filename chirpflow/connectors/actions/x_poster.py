@@ -149,6 +149,11 @@ class XPoster:
             return PostOutcome("uncertain", detail=f"HTTP {status}: {detail}")
         return PostOutcome("rejected", detail=f"HTTP {status}: {detail}")
 
+    def account(self) -> tuple[str, str]:
+        """(id, username) of the account the credentials act as (raises ``ReadBackError``)."""
+        data = self._get("/2/users/me", {})["data"]
+        return str(data["id"]), str(data.get("username", ""))
+
     def me(self) -> str:
         if self._user_id is None:
             self._user_id = str(self._get("/2/users/me", {})["data"]["id"])
