@@ -320,7 +320,7 @@ def test_a_cursor_written_before_the_txid_column_still_resumes(
 ) -> None:
     old = tweet(db, "@acme before the upgrade", author=11)
     new = tweet(db, "@acme after the upgrade", author=12)
-    with psycopg.connect(db, autocommit=True) as conn:  # rows from before 0011 carry txid 1
+    with psycopg.connect(db, autocommit=True) as conn:  # rows from before 0012 carry txid 1
         conn.execute("UPDATE analyses SET txid = '1' WHERE tweet_id = ANY(%s)", ([old, new],))
         row = conn.execute(
             "SELECT analyzed_at FROM analyses WHERE tweet_id = %s", (old,)
