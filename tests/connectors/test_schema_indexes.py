@@ -24,6 +24,7 @@ def test_hot_tables_keep_only_the_indexes_queries_use(pg_url: str) -> None:
         "tweets_platform_post_idx",  # a platform post's id is unique
         "analyses_pkey",
         "analyses_analyzed_idx",  # dashboard and Grafana time ranges
+        "analyses_txid_idx",  # the reply planner reads analyses in commit order
         "chunks_pkey",
         "duplicates_pkey",
     }

@@ -38,35 +38,29 @@ def _line(err: Exception) -> str:
 
 
 class PostgresResultCache:
-    """``SELECT ... = ANY`` for look-ups, one ``INSERT ... ON CONFLICT DO NOTHING`` to store."""
+    """``SELECT ... = ANY`` for look-ups, one ``INSERT ... ON CONFLICT DO NOTHING`` to store.
+
+    Each call opens its own short connection: it is asked once per chunk (an LLM
+    call's worth of time), and nothing is left open for a run that never closes it.
+    """
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self._conn: psycopg.Connection | None = None
         self.hits = 0
         self.misses = 0
-
-    def _connection(self) -> psycopg.Connection:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self._url, autocommit=True)
-        return self._conn
 
     def get_many(self, keys: Iterable[str]) -> dict[str, TweetAnalysis]:
         wanted = list(keys)
         if not wanted:
             return {}
         try:
-            rows = (
-                self._connection()
-                .execute(
+            with psycopg.connect(self._url, autocommit=True) as conn:
+                rows = conn.execute(
                     "SELECT text_key, analysis::text FROM text_results WHERE text_key = ANY(%s)",
                     (wanted,),
-                )
-                .fetchall()
-            )
+                ).fetchall()
         except psycopg.Error as err:
             log.warning("stored results look-up failed (%s); analysing instead", _line(err))
-            self._drop()
             rows = []
         found: dict[str, TweetAnalysis] = {}
         for key, raw in rows:
@@ -82,19 +76,14 @@ class PostgresResultCache:
         if not items:
             return
         try:
-            self._connection().execute(
-                "INSERT INTO text_results (text_key, analysis)"
-                " SELECT * FROM unnest(%s::text[], %s::jsonb[]) ON CONFLICT DO NOTHING",
-                (list(items), [_encode(a) for a in items.values()]),
-            )
+            with psycopg.connect(self._url, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO text_results (text_key, analysis)"
+                    " SELECT * FROM unnest(%s::text[], %s::jsonb[]) ON CONFLICT DO NOTHING",
+                    (list(items), [_encode(a) for a in items.values()]),
+                )
         except psycopg.Error as err:
             log.warning("storing analysis results by text failed (%s)", _line(err))
-            self._drop()
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
 
     def close(self) -> None:
-        self._drop()
+        """Nothing stays open between calls."""
