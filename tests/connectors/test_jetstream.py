@@ -7,23 +7,15 @@ import time
 from chirpflow.connectors.sources.jetstream import REWIND_US, JetstreamReader, Position
 from chirpflow.model import DeadLetter, Tweet
 from chirpflow.operators.normalize import normalize
+from tests.connectors.reading import read_records
 from tests.fakes import bluesky_server, jetstream_server
 
 
 def drain(
     reader: JetstreamReader, position: Position, want: int, timeout: float = 10.0
 ) -> tuple[list[object], Position]:
-    out: list[object] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < want and time.monotonic() < deadline:
-        result = reader.read(position, 1000)
-        position = result.position
-        out += [normalize(r) for r in result.records]
-        if result.exhausted:
-            break
-        if not result.records:
-            time.sleep(0.02)
-    return out, position
+    records, position = read_records(reader, position, want, timeout)
+    return [normalize(r) for r in records], position
 
 
 def texts(items: list[object]) -> list[str]:

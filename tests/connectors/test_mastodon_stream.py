@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from chirpflow.connectors.sources.mastodon_stream import MastodonStreamReader, Position
 from chirpflow.model import DeadLetter, Tweet
 from chirpflow.operators.normalize import normalize
+from tests.connectors.reading import read_records
 from tests.fakes import mastodon_server
 from tests.fakes.http_fake import Streamed
 from tests.fakes.mastodon_server import sse_update
@@ -17,17 +16,8 @@ TOKEN = {"MASTODON_ACCESS_TOKEN": "tok"}
 def drain(
     reader: MastodonStreamReader, position: Position, want: int, timeout: float = 10.0
 ) -> tuple[list[object], Position]:
-    out: list[object] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < want and time.monotonic() < deadline:
-        result = reader.read(position, 1000)
-        position = result.position
-        out += [normalize(r) for r in result.records]
-        if result.exhausted:
-            break
-        if not result.records:
-            time.sleep(0.02)
-    return out, position
+    records, position = read_records(reader, position, want, timeout)
+    return [normalize(r) for r in records], position
 
 
 def texts(items: list[object]) -> list[str]:
