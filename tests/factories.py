@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chirpflow.model import RawRecord, Tweet, make_origin
+from chirpflow.model import Notification, RawRecord, Tweet, make_origin
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -41,4 +41,17 @@ def payload(n: int, **kw: Any) -> dict[str, Any]:
 def record(seq: int, data: bytes | str | dict[str, Any], source: str = "test") -> RawRecord:
     return RawRecord(
         origin=make_origin(f"{source}:0", seq), source=source, payload=data, fetched_at=T0
+    )
+
+
+def notification(i: int, channel: str = "ops", **kw: Any) -> Notification:
+    """Alert ``i`` of the rule ``risky`` for ``channel`` (``kw``: url, fields, severity, ...)."""
+    return Notification(
+        id=f"risky:{i}:{channel}",
+        rule="risky",
+        channel=channel,
+        kind="tweet",
+        title=f"alert {i}",
+        body=f"tweet {i}",
+        **kw,
     )

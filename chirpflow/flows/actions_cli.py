@@ -12,6 +12,7 @@ import click
 import orjson
 
 from chirpflow.errors import ChirpflowError, ConfigError
+from chirpflow.flows.cli_support import CONFIG_HELP, metrics_port_option
 from chirpflow.logs import add_secret_vars, redact, scrub, secret_values
 from chirpflow.settings import Environment, load_settings
 
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
     from chirpflow.operators.actions.drafter import Drafter
     from chirpflow.operators.actions.gate import SafetyGate
 
-CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
+_metrics_port = metrics_port_option(
+    "Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest)."
+)
 
 
 @contextmanager
@@ -160,12 +163,7 @@ def audit_cmd(limit: int) -> None:
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One round (resolve, then post what is pending).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    default=None,
-    help="Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest).",
-)
+@_metrics_port
 @_one_line
 def publish(config: str | None, once: bool, interval: float, metrics_port: int | None) -> None:
     """Post approved drafts to X exactly once (resolving interrupted posts by read-back)."""
@@ -211,12 +209,7 @@ def publish(config: str | None, once: bool, interval: float, metrics_port: int |
 @click.option("--config", default=None, help=CONFIG_HELP)
 @click.option("--once", is_flag=True, help="One batch, then exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between batches.")
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    default=None,
-    help="Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest).",
-)
+@_metrics_port
 @_one_line
 def draft_cmd(config: str | None, once: bool, interval: float, metrics_port: int | None) -> None:
     """Draft replies for newly analysed tweets (rules, caps, one LLM call per batch, gate)."""
@@ -266,12 +259,7 @@ def draft_cmd(config: str | None, once: bool, interval: float, metrics_port: int
 @click.option("--poll-timeout", default=25, show_default=True, help="Long-poll seconds.")
 @click.option("--webhook", default=None, help="Public HTTPS URL: webhook mode instead of polling.")
 @click.option("--listen", default="127.0.0.1:8443", show_default=True, help="host:port (webhook).")
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    default=None,
-    help="Serve /metrics and /healthz on this port (chirpflow_actions_total and the rest).",
-)
+@_metrics_port
 @_one_line
 def bot(
     config: str | None,

@@ -19,13 +19,14 @@ from chirpflow.connectors.providers.base import Pricing, Provider, Watch, WatchK
 from chirpflow.connectors.redis.rate_limit import RedisLimiter
 from chirpflow.connectors.redis.result_cache import RedisResultCache
 from chirpflow.connectors.sources.jsonl_reader import JsonlFileReader
-from chirpflow.connectors.sources.polling_reader import PollingReader, Usage
+from chirpflow.connectors.sources.polling_reader import Usage
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.connectors.sources.synthetic import SyntheticTweets
 from chirpflow.connectors.sources.synthetic_reader import SyntheticReader
 from chirpflow.connectors.sources.x_stream import XStreamReader
 from chirpflow.errors import ConfigError
 from chirpflow.flows.platform_sources import platform_readers
+from chirpflow.flows.polled_readers import polled_readers
 from chirpflow.kafka_connection import KafkaConnection
 from chirpflow.logs import add_secret_vars
 from chirpflow.model import RiskFlag, Sentiment
@@ -195,29 +196,7 @@ def make_readers(
                 price_per_tweet=src.price_per_tweet,
             )
 
-        out: list[RecordReader] = []
-        for watch in watches(src):
-            limiter: RateLimiter | None = None
-            rpm = src.requests_per_minute
-            if rpm and hooks.redis_url:  # one budget for the source, across processes
-                name = f"source:{src.type}:{src.name}"
-                limiter = RedisLimiter(hooks.redis_url, rpm=rpm, tpm=None, name=name)
-            elif rpm:  # in-process: the budget split between the watched items
-                limiter = LocalLimiter(rpm / len(watches(src)), None)
-            out.append(
-                PollingReader(
-                    src.name,
-                    provider(),
-                    watch,
-                    src.interval,
-                    limiter=limiter,
-                    max_pages=src.max_pages,
-                    backfill_pages=src.backfill_pages,
-                    on_usage=hooks.on_usage,
-                    on_fatal=hooks.on_fatal,
-                )
-            )
-        return out
+        return polled_readers(src, watches(src), provider, hooks)
     if src.type in PLATFORM_SOURCES:
         return platform_readers(src, env, hooks)
     if src.type == "kafka":

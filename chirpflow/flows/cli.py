@@ -17,6 +17,7 @@ import orjson
 
 from chirpflow.connectors.kafka.offsets import parse_offsets
 from chirpflow.errors import ChirpflowError, ServiceError
+from chirpflow.flows.cli_support import CONFIG_HELP, exit_with, metrics_port_option
 from chirpflow.flows.preflight_needs import Needs
 from chirpflow.flows.stopping import stoppable
 from chirpflow.logs import add_secret_vars, redact, scrub, secret_values, setup_logging
@@ -27,7 +28,10 @@ from chirpflow.shutdown import SHUTDOWN
 if TYPE_CHECKING:
     from chirpflow.connectors.postgres.jobs import JobStore
 
-CONFIG_HELP = "TOML configuration file (default: $CHIRPFLOW_CONFIG, else built-in defaults)."
+_metrics_port = metrics_port_option(
+    "Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
+    envvar="CHIRPFLOW_METRICS_PORT",
+)
 
 
 def _settings(config: str | None) -> Settings:
@@ -47,13 +51,11 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except ChirpflowError as err:
-            click.echo(f"error: {redact(str(err), secret_values())}", err=True)
-            sys.exit(err.exit_code)
+            exit_with(str(err), err.exit_code)
         except Exception as err:
             if not is_service_failure(err):
                 raise
-            click.echo(f"error: {redact(cause(err), secret_values())}", err=True)
-            sys.exit(ServiceError.exit_code)
+            exit_with(cause(err), ServiceError.exit_code)
 
     return wrapper
 
@@ -197,12 +199,7 @@ def main(verbose: int, log_format: str) -> None:
     help="Forget saved source positions and dedup state before starting.",
 )
 @click.option("--quiet", is_flag=True, help="No live summary line.")
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    envvar="CHIRPFLOW_METRICS_PORT",
-    help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
-)
+@_metrics_port
 @stoppable
 @_fail_cleanly
 @_needs(_job_needs)
@@ -253,12 +250,7 @@ def run(
 @click.option("--rate", type=click.FloatRange(min=0), help="Tweets/s of synthetic sources.")
 @click.option("--no-recovery", is_flag=True, help="Do not snapshot source positions.")
 @click.option("--reset-recovery", is_flag=True, help="Forget saved source positions first.")
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    envvar="CHIRPFLOW_METRICS_PORT",
-    help="Serve /metrics, /healthz and /readyz on this port (also CHIRPFLOW_METRICS_PORT).",
-)
+@_metrics_port
 @stoppable
 @_fail_cleanly
 @_needs(functools.partial(_job_needs, kafka=True))

@@ -8,14 +8,14 @@ from typing import Any
 
 import click
 
-from chirpflow.flows.results_cli import _fail_cleanly
+from chirpflow.flows.cli_support import fail_cleanly
 from chirpflow.settings import Environment, redact_url
 
 _NOT_RUNNING = "embedded PostgreSQL is not running (`chirpflow db start` starts it and keeps it up)"
 
 
 @click.command("url")
-@_fail_cleanly
+@fail_cleanly
 def db_url() -> None:
     """Print the database URL and whether the server is running (starts nothing)."""
     from chirpflow.flows.db_server import is_kept, running_url
@@ -35,7 +35,7 @@ def db_url() -> None:
 
 
 @click.command("start")
-@_fail_cleanly
+@fail_cleanly
 def db_start() -> None:
     """Start the embedded PostgreSQL and keep it up (for psql, Grafana, ...); prints its URL."""
     from chirpflow.flows.db_server import start_kept
@@ -46,7 +46,7 @@ def db_start() -> None:
 
 
 @click.command("stop")
-@_fail_cleanly
+@fail_cleanly
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (whoever started it)."""
     from chirpflow.flows.db_server import stop_kept
@@ -57,7 +57,7 @@ def db_stop() -> None:
 
 @click.command("shell", context_settings={"ignore_unknown_options": True})
 @click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
-@_fail_cleanly
+@fail_cleanly
 def db_shell(psql_args: tuple[str, ...]) -> None:
     """psql on the store (extra arguments go to psql, e.g. `db shell -- -c 'SELECT 1'`)."""
     from chirpflow.flows.db_server import psql_path

@@ -12,15 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from chirpflow.connectors.providers import bluesky, mastodon, reddit
 from chirpflow.connectors.providers.base import Pricing, Provider, Watch, WatchKind
-from chirpflow.connectors.redis.rate_limit import RedisLimiter
 from chirpflow.connectors.sources import jetstream
 from chirpflow.connectors.sources.jetstream import JetstreamReader
 from chirpflow.connectors.sources.mastodon_stream import MastodonStreamReader
-from chirpflow.connectors.sources.polling_reader import PollingReader
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
-from chirpflow.operators.llm.rate_limit import LocalLimiter
-from chirpflow.rate_limits import RateLimiter
+from chirpflow.flows.polled_readers import polled_readers
 from chirpflow.settings import SourceSettings
 
 if TYPE_CHECKING:
@@ -115,30 +112,12 @@ def platform_readers(
                 on_usage=hooks.on_usage,
             )
         ]
-    watches = platform_watches(src)
-    out: list[RecordReader] = []
-    for watch in watches:
-        limiter: RateLimiter | None = None
-        rpm = src.requests_per_minute
-        if rpm and hooks.redis_url:
-            limiter = RedisLimiter(
-                hooks.redis_url, rpm=rpm, tpm=None, name=f"source:{src.type}:{src.name}"
-            )
-        elif rpm:
-            limiter = LocalLimiter(rpm / len(watches), None)
-        out.append(
-            PollingReader(
-                src.name,
-                platform_provider(src, env),
-                watch,
-                src.interval,
-                limiter=limiter,
-                max_pages=src.max_pages,
-                backfill_pages=src.backfill_pages,
-                on_usage=hooks.on_usage,
-                on_fatal=hooks.on_fatal,
-                platform=src.type,
-                order_key=ORDER[src.type],
-            )
-        )
-    return streams + out
+    polled = polled_readers(
+        src,
+        platform_watches(src),
+        lambda: platform_provider(src, env),
+        hooks,
+        platform=src.type,
+        order_key=ORDER[src.type],
+    )
+    return streams + polled

@@ -11,7 +11,7 @@ from typing import Any
 import click
 import orjson
 
-from chirpflow.errors import ChirpflowError
+from chirpflow.flows.cli_support import fail_cleanly
 from chirpflow.model import RiskFlag, Sentiment
 from chirpflow.platforms import PLATFORMS
 from chirpflow.settings import DURATION_FORM, Environment, parse_duration
@@ -74,22 +74,6 @@ def make_filter(**kw: Any) -> Any:
     )
 
 
-def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    import functools
-
-    from chirpflow.logs import redact, secret_values
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ChirpflowError as err:
-            click.echo(f"error: {redact(str(err), secret_values())}", err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
 @click.command()
 @filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
@@ -101,7 +85,7 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (for scripts).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
-@_fail_cleanly
+@fail_cleanly
 def tweets(
     limit: int, page: int, after: str | None, as_json: bool, as_csv: bool, **filters: Any
 ) -> None:
@@ -142,7 +126,7 @@ def tweets(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @filter_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@_fail_cleanly
+@fail_cleanly
 def export(what: str, fmt: str, out: Path, quiet: bool, **filters: Any) -> None:
     """Write every matching row to a file, streamed (constant memory).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from chirpflow.errors import ChirpflowError
-from chirpflow.flows.results_cli import _fail_cleanly
+from chirpflow.flows.cli_support import fail_cleanly
 from chirpflow.settings import Environment
 
 LOOPBACK = "127.0.0.1"
@@ -15,7 +15,7 @@ LOOPBACK = "127.0.0.1"
 @click.option("--host", default=LOOPBACK, show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
 @click.option("--no-auth", is_flag=True, help="No API key needed (only on 127.0.0.1).")
-@_fail_cleanly
+@fail_cleanly
 def ui(host: str, port: int, no_auth: bool) -> None:
     """Serve the web dashboard at http://HOST:PORT/ui/ (also under `chirpflow api`).
 

@@ -17,20 +17,12 @@ from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.connectors.notify.telegram import TelegramChannel
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.model import Notification
+from tests.factories import notification
 from tests.fakes import discord_server, telegram_server
 
 
 def _n(i: int, channel: str) -> Notification:
-    return Notification(
-        id=f"risky:{i}:{channel}",
-        rule="risky",
-        channel=channel,
-        kind="tweet",
-        title=f"alert {i}",
-        body=f"tweet {i}",
-        url=f"https://x.com/u/status/{i}",
-        severity=90,
-    )
+    return notification(i, channel, url=f"https://x.com/u/status/{i}", severity=90)
 
 
 def _statuses(url: str) -> dict[str, int]:

@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import time
 
-from chirpflow.connectors.sources.jetstream import REWIND_US, JetstreamReader, Position
+from chirpflow.connectors.sources.jetstream import REWIND_US, JetstreamReader
 from chirpflow.model import DeadLetter, Tweet
-from chirpflow.operators.normalize import normalize
+from tests.connectors.reading import read_normalized, texts
 from tests.fakes import bluesky_server, jetstream_server
-
-
-def drain(
-    reader: JetstreamReader, position: Position, want: int, timeout: float = 10.0
-) -> tuple[list[object], Position]:
-    out: list[object] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < want and time.monotonic() < deadline:
-        result = reader.read(position, 1000)
-        position = result.position
-        out += [normalize(r) for r in result.records]
-        if result.exhausted:
-            break
-        if not result.records:
-            time.sleep(0.02)
-    return out, position
-
-
-def texts(items: list[object]) -> list[str]:
-    return [t.text for t in items if isinstance(t, Tweet)]
 
 
 def test_keyword_posts_only_and_a_restart_resumes_from_the_time_us_cursor() -> None:
@@ -36,13 +16,13 @@ def test_keyword_posts_only_and_a_restart_resumes_from_the_time_us_cursor() -> N
         fake.post("did:plc:bob", "unrelated chatter", 2)
         fake.like("did:plc:alice")
         reader = JetstreamReader("js", ["Brand"], [], url)
-        got, pos = drain(reader, reader.start_position(), 3)
+        got, pos = read_normalized(reader, reader.start_position(), 3)
         assert texts(got) == ["brand launch 0", "brand launch 1", "brand launch 2"]
         assert all(isinstance(t, Tweet) and t.platform == "bluesky" for t in got)
         reader.close()
         later = fake.post("did:plc:carol", "brand news", 2)
         again = JetstreamReader("js", ["brand"], [], url)
-        got, pos2 = drain(again, pos, 2)
+        got, pos2 = read_normalized(again, pos, 2)
         assert texts(got) == ["brand news 0", "brand news 1"]  # nothing repeated, nothing skipped
         assert again.read(pos2, 10).records == [] and pos2[0] == later[-1]
         again.close()
@@ -59,7 +39,7 @@ def test_a_connection_cut_mid_frame_reconnects_and_a_bad_frame_is_a_dead_letter(
         fake.post("did:plc:alice", "brand", 5)
         fake.garbage.add(4)
         reader = JetstreamReader("js", [], [], url, backoff_s=0.05)
-        got, _ = drain(reader, reader.start_position(), 6)
+        got, _ = read_normalized(reader, reader.start_position(), 6)
         reader.close()
     assert texts(got) == [f"brand {i}" for i in range(5)]  # each once
     dead = [d for d in got if isinstance(d, DeadLetter)]
@@ -74,7 +54,7 @@ def test_watched_handles_become_wanted_dids_and_an_unknown_handle_stops_the_sour
         fake.post("did:plc:alice", "from alice")
         fake.post("did:plc:bob", "from bob")
         reader = JetstreamReader("js", [], ["alice.bsky.social"], url, bs_url)
-        got, _ = drain(reader, reader.start_position(), 1)
+        got, _ = read_normalized(reader, reader.start_position(), 1)
         reader.close()
         bad = JetstreamReader(
             "js", [], ["nobody.bsky.social"], url, bs_url, on_fatal=lambda s, r: fatal.append(r)

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
-from chirpflow.connectors.sources.mastodon_stream import MastodonStreamReader, Position
-from chirpflow.model import DeadLetter, Tweet
-from chirpflow.operators.normalize import normalize
+from chirpflow.connectors.sources.mastodon_stream import MastodonStreamReader
+from chirpflow.model import DeadLetter
+from tests.connectors.reading import read_normalized, texts
 from tests.fakes import mastodon_server
 from tests.fakes.http_fake import Streamed
 from tests.fakes.mastodon_server import sse_update
 
 TOKEN = {"MASTODON_ACCESS_TOKEN": "tok"}
-
-
-def drain(
-    reader: MastodonStreamReader, position: Position, want: int, timeout: float = 10.0
-) -> tuple[list[object], Position]:
-    out: list[object] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < want and time.monotonic() < deadline:
-        result = reader.read(position, 1000)
-        position = result.position
-        out += [normalize(r) for r in result.records]
-        if result.exhausted:
-            break
-        if not result.records:
-            time.sleep(0.02)
-    return out, position
-
-
-def texts(items: list[object]) -> list[str]:
-    return [t.text for t in items if isinstance(t, Tweet)]
 
 
 def status(fake: mastodon_server.FakeMastodon, uri: str) -> dict[str, object]:
@@ -68,14 +46,14 @@ def test_a_cut_stream_catches_up_through_rest_and_a_restart_resumes() -> None:
             )
         )
         reader = MastodonStreamReader("md", url, "#brand", TOKEN, backoff_s=0.05)
-        got, pos = drain(reader, reader.start_position(), 5)
+        got, pos = read_normalized(reader, reader.start_position(), 5)
         reader.close()
         assert texts(got) == ["brand a", "brand b", "brand c", "brand d"]  # once each, in order
         assert [d.reason.value for d in got if isinstance(d, DeadLetter)] == ["malformed_json"]
         assert reader.discarded_partial == 1
         fake.toot("carol", "<p>brand e</p>", tags=["brand"])
         again = MastodonStreamReader("md", url, "brand", TOKEN)
-        got, _ = drain(again, pos, 1)
+        got, _ = read_normalized(again, pos, 1)
         again.close()
     assert texts(got) == ["brand e"]
 
@@ -84,7 +62,7 @@ def test_streaming_without_a_token_stops_the_source_with_the_reason() -> None:
     fatal: list[str] = []
     with mastodon_server.running() as (_, url):
         reader = MastodonStreamReader("md", url, "brand", {}, on_fatal=lambda s, r: fatal.append(r))
-        drain(reader, reader.start_position(), 1, timeout=3)
+        read_normalized(reader, reader.start_position(), 1, timeout=3)
         reader.close()
     assert len(fatal) == 1 and fatal[0].startswith("Mastodon streaming 401:")
     assert "MASTODON_ACCESS_TOKEN" in fatal[0]

@@ -14,22 +14,14 @@ from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.logs import add_secret_vars
 from chirpflow.model import Notification
+from tests.factories import notification
 from tests.fakes.discord_server import FakeDiscord, running
 from tests.flows.helpers import scalar
 
 
 def _n(i: int, channel: str = "ops") -> Notification:
-    return Notification(
-        id=f"risky:{i}:{channel}",
-        rule="risky",
-        channel=channel,
-        kind="tweet",
-        title=f"alert {i}",
-        body=f"tweet {i}",
-        url=f"https://x.com/u/status/{i}",
-        fields=[("risk", "90")],
-        severity=90,
-    )
+    url = f"https://x.com/u/status/{i}"
+    return notification(i, channel, url=url, fields=[("risk", "90")], severity=90)
 
 
 class Outboxes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from chirpflow.connectors.providers.x_api import XApiProvider
 from chirpflow.connectors.sources.polling_reader import PollingReader, Position, Usage
 from chirpflow.model import Tweet
 from chirpflow.operators.normalize import normalize
+from tests.connectors.reading import read_records
 from tests.fakes import rapidapi_server, twitterapi_io_server, x_server
 from tests.fakes.tweet_store import TweetStore
 
@@ -26,17 +26,8 @@ def drain(
     reader: PollingReader, position: Position, want: int, timeout: float = 10.0
 ) -> tuple[list[Any], Position]:
     """Read until ``want`` payloads arrived (or the reader stopped, or time ran out)."""
-    out: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < want and time.monotonic() < deadline:
-        result = reader.read(position, 1000)
-        position = result.position
-        out += [r.payload for r in result.records]
-        if result.exhausted:
-            break
-        if not result.records:
-            time.sleep(0.02)
-    return out, position
+    records, position = read_records(reader, position, want, timeout)
+    return [r.payload for r in records], position
 
 
 @pytest.fixture(params=["x", "twitterapi_io", "rapidapi"])

@@ -8,6 +8,7 @@ from typing import Any
 from chirpflow.connectors.sources.x_stream import Backoff, XStreamReader
 from chirpflow.model import DeadLetter, Tweet
 from chirpflow.operators.normalize import normalize
+from tests.connectors.reading import read_records
 from tests.fakes import x_server
 from tests.fakes.http_fake import Streamed
 from tests.fakes.tweet_store import TweetStore
@@ -16,17 +17,7 @@ FAST = Backoff(network_step_s=0.05, http_start_s=0.05, rate_start_s=0.1, silence
 
 
 def drain(reader: XStreamReader, want: int, timeout: float = 10.0) -> list[Any]:
-    out: list[Any] = []
-    pos = reader.start_position()
-    deadline = time.monotonic() + timeout
-    while len(out) < want and time.monotonic() < deadline:
-        result = reader.read(pos, 100)
-        pos = result.position
-        out += result.records
-        if result.exhausted:
-            break
-        time.sleep(0.02)
-    return out
+    return read_records(reader, reader.start_position(), want, timeout)[0]
 
 
 def test_rules_are_synced_by_tag() -> None:

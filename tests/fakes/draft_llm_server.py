@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from tests.fakes.http_fake import serve
+from tests.fakes.openai_errors import bad_key
 
 Reply = tuple[int, Any, dict[str, str]]
 _CONTEXT = re.compile(r"\(context layer \d+\):\n(.*?)\n", re.S)
@@ -39,19 +40,8 @@ class FakeDraftLLM:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: Any) -> Reply:
-        if headers.get("authorization") != f"Bearer {self.key}":
-            return (
-                401,
-                {
-                    "error": {
-                        "message": "Incorrect API key provided",
-                        "type": "invalid_request_error",
-                        "param": None,
-                        "code": "invalid_api_key",
-                    }
-                },
-                {},
-            )
+        if denied := bad_key(headers.get("authorization"), self.key):
+            return denied
         with self._lock:
             if self.limited > 0:
                 self.limited -= 1

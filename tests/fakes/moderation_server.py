@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.http_fake import serve
+from tests.fakes.openai_errors import bad_key
 
 CATEGORIES = (
     "harassment",
@@ -39,19 +40,8 @@ class FakeModeration:
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        if headers.get("authorization") != f"Bearer {self.key}":
-            return (
-                401,
-                {
-                    "error": {
-                        "message": "Incorrect API key provided",
-                        "type": "invalid_request_error",
-                        "param": None,
-                        "code": "invalid_api_key",
-                    }
-                },
-                {},
-            )
+        if denied := bad_key(headers.get("authorization"), self.key):
+            return denied
         if self.fail:
             return (
                 500,

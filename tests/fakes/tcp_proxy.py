@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.fakes.socket_pump import pump
+
 
 class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
@@ -43,15 +45,7 @@ class TcpProxy:
                     return
                 self._open += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        for s in (src, dst):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
+                threading.Thread(target=pump, args=(a, b), daemon=True).start()
 
     def cut(self) -> None:
         """The outage: every connection drops and new ones are refused."""

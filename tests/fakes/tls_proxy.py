@@ -13,6 +13,8 @@ import ssl
 import threading
 from pathlib import Path
 
+from tests.fakes.socket_pump import pump
+
 
 class TlsProxy:
     def __init__(self, cert: Path, key: Path, port: int = 0) -> None:
@@ -48,16 +50,8 @@ class TlsProxy:
             return
         with self._lock:
             self._open += [client, upstream]
-        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-        self._pump(client, upstream)
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        for s in (src, dst):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        pump(client, upstream)
 
     def close(self) -> None:
         self._listener.close()

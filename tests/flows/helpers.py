@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,23 @@ import orjson
 import psycopg
 
 from chirpflow.settings import Environment, Settings, settings_from_dict
+
+# Variables of the machine that must not leak into a CLI subprocess under test.
+FOREIGN_ENV = (
+    "REDIS_URL",
+    "CHIRPFLOW_CONFIG",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "CHIRPFLOW_METRICS_PORT",
+    "CHIRPFLOW_LOG_FORMAT",
+)
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without the variables of ``FOREIGN_ENV``."""
+    return {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
 
 
 def env_for(tmp_path: Path, pg_url: str, redis_url: str | None = None) -> Environment:

@@ -10,19 +10,10 @@ from click.testing import CliRunner
 from chirpflow.connectors.notify.outbox import Outbox
 from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.flows.cli import main
-from chirpflow.model import Notification
+from tests.factories import notification
 from tests.fakes import discord_server
 
-
-def _n(i: int, channel: str = "ops") -> Notification:
-    return Notification(
-        id=f"risky:{i}:{channel}",
-        rule="risky",
-        channel=channel,
-        kind="tweet",
-        title=f"alert {i}",
-        body=f"tweet {i}",
-    )
+_n = notification
 
 
 def _env(tmp_path: Path, pg_url: str, **extra: str) -> dict[str, str]:

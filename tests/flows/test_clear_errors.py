@@ -7,7 +7,6 @@ variable; the wait for services is 0 so the tests stay fast.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -22,16 +21,9 @@ from chirpflow.flows.preflight import ServiceUnavailable, require
 from chirpflow.flows.preflight_needs import Needs
 from chirpflow.settings import Environment
 from tests.fakes import llm_server
+from tests.flows.helpers import clean_env
 
 CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
-_FOREIGN = (
-    "REDIS_URL",
-    "CHIRPFLOW_CONFIG",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "DATABASE_URL",
-    "KAFKA_BOOTSTRAP_SERVERS",
-)
 SECRET = "hunter2secret"
 
 
@@ -48,7 +40,7 @@ def _cli(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 @pytest.fixture
 def base_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env = clean_env()
     env.update({"CHIRPFLOW_HOME": str(tmp_path / "home"), "CHIRPFLOW_SERVICE_WAIT": "0"})
     return env
 

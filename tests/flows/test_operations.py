@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,18 +14,9 @@ import pytest
 
 from chirpflow.connectors.embedded.ports import free_port
 from tests.fakes import discord_server, llm_server, telegram_server
+from tests.flows.helpers import clean_env
 
 CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
-_FOREIGN = (
-    "REDIS_URL",
-    "CHIRPFLOW_CONFIG",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "DATABASE_URL",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "CHIRPFLOW_METRICS_PORT",
-    "CHIRPFLOW_LOG_FORMAT",
-)
 SECRETS = {
     "OPENAI_API_KEY": "sk-test-SECRET-openai-1234567890",
     "X_BEARER_TOKEN": "AAAA-SECRET-bearer-0987654321",
@@ -36,7 +26,7 @@ SECRETS = {
 
 @pytest.fixture
 def base_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env = clean_env()
     env.update(DATABASE_URL=pg_url, CHIRPFLOW_HOME=str(tmp_path / "home"))
     return env
 

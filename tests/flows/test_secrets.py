@@ -7,7 +7,6 @@ error texts; then every output and every text column is searched for them.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,19 +22,9 @@ from chirpflow.flows.api import create_app
 from chirpflow.flows.job import run_job
 from chirpflow.settings import settings_from_dict
 from tests.fakes import discord_server, llm_server, telegram_server, twitterapi_io_server
-from tests.flows.helpers import env_for
+from tests.flows.helpers import clean_env, env_for
 
 CLI = [sys.executable, "-m", "chirpflow.flows.cli"]
-_FOREIGN = (
-    "REDIS_URL",
-    "CHIRPFLOW_CONFIG",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "DATABASE_URL",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "CHIRPFLOW_METRICS_PORT",
-    "CHIRPFLOW_LOG_FORMAT",
-)
 OPENAI_KEY = "sk-test-SECRET-openai-1234567890"
 HOOK_TOKEN = "SECRET-discord-hook-token-4242"
 TG_TOKEN = "987654:SECRET-tg-bot-token"
@@ -65,7 +54,7 @@ def text_columns_containing(url: str, needles: list[str]) -> list[str]:
 def test_custom_named_tokens_and_echoed_keys_never_appear_in_output_or_tables(
     tmp_path: Path, pg_url: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env = clean_env()
     fake_llm = llm_server.FakeLLM(api_key=OPENAI_KEY).then("echo_key")
     tg = telegram_server.FakeTelegram(token=TG_TOKEN, per_chat_interval_s=0)
     with (

@@ -67,17 +67,23 @@ class Publisher:
         self._gate = gate
         self._paused = paused
 
-    def _resolve(self, row: PostRow, report: RoundReport) -> None:
+    def _read_back(self, row: PostRow, report: RoundReport, failed: str) -> bool:
+        """Settle ``row`` by reading back our recent posts: True when it is posted or
+        still unresolved (the read-back failed: noted as ``failed: <error>``)."""
         try:
             found = find_own(row, self._poster.recent_posts())
         except ReadBackError as err:
-            self._outbox.note(row.draft_id, f"read-back failed, still unresolved: {err}")
+            self._outbox.note(row.draft_id, f"{failed}: {err}")
             report.unresolved.append(row.draft_id)
-            return
-        if found is not None:
-            self._outbox.mark_posted(row.draft_id, found.id, "read-back")
-            report.resolved.append(row.draft_id)
-        else:
+            return True
+        if found is None:
+            return False
+        self._outbox.mark_posted(row.draft_id, found.id, "read-back")
+        report.resolved.append(row.draft_id)
+        return True
+
+    def _resolve(self, row: PostRow, report: RoundReport) -> None:
+        if not self._read_back(row, report, "read-back failed, still unresolved"):
             self._outbox.release(row.draft_id, "read-back: not on X, will post again")
             report.released.append(row.draft_id)
 
@@ -128,15 +134,6 @@ class Publisher:
         return report
 
     def _resolve_duplicate(self, row: PostRow, report: RoundReport, detail: str) -> None:
-        try:
-            found = find_own(row, self._poster.recent_posts())
-        except ReadBackError as err:
-            self._outbox.note(row.draft_id, f"duplicate; read-back failed: {err}")
-            report.unresolved.append(row.draft_id)
-            return
-        if found is not None:
-            self._outbox.mark_posted(row.draft_id, found.id, "read-back")
-            report.resolved.append(row.draft_id)
-        else:
+        if not self._read_back(row, report, "duplicate; read-back failed"):
             self._outbox.fail(row.draft_id, f"duplicate content: {detail}")
             report.failed.append(row.draft_id)

@@ -1,4 +1,4 @@
-"""The ``tweets`` row of a post of another platform than X (see migration 0010)."""
+"""The ``tweets`` row of a post (see migration 0010): X posts keep no platform id or link."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from chirpflow.platforms import store_key
 
 def post_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
     m = t.metrics
+    other = t.platform != "x"
     return (
         store_key(t.id),
         t.text,
@@ -32,6 +33,6 @@ def post_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
         chunk_id,
         t.author_followers,
         t.platform,
-        t.id,
-        t.link,
+        t.id if other else None,
+        t.link if other else None,
     )

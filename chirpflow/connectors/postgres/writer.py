@@ -281,37 +281,6 @@ class Rows:
                 self.progress[stream] = (min(lo, first), max(hi, last))
 
 
-def _tweet_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
-    if t.platform != "x":
-        return post_row(t, chunk_id)
-    m = t.metrics
-    return (
-        int(t.id),
-        t.text,
-        int(t.author_id),
-        t.author_username,
-        int(t.conversation_id) if t.conversation_id else None,
-        t.created_at,
-        t.fetched_at,
-        t.lang,
-        int(t.referenced_tweet_id) if t.referenced_tweet_id else None,
-        t.referenced_kind.value if t.referenced_kind else None,
-        m.retweets,
-        m.replies,
-        m.likes,
-        m.quotes,
-        m.views,
-        t.source,
-        t.watch,
-        t.origin,
-        chunk_id,
-        t.author_followers,
-        "x",
-        None,
-        None,
-    )
-
-
 def _spend_row(item: ChunkResult, at: datetime) -> tuple[Any, ...]:
     ca = item.analysis
     return (
@@ -381,7 +350,7 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
             cid = ca.chunk_id
             analyzed_at = ca.analyzed_at or now
             tweets = item.chunk.tweets
-            rows.tweets += [_tweet_row(t, cid) for t in tweets]
+            rows.tweets += [post_row(t, cid) for t in tweets]
             rows.saw_all(tweets)
             append = rows.analyses.append
             for a in item.analyses:

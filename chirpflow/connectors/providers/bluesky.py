@@ -166,11 +166,7 @@ class BlueskyProvider:
         expired = isinstance(data, dict) and data.get("error") == "ExpiredToken"
         if status == 400 and expired and self._handle:
             return None
-        if status >= 400:
-            raise ProviderError(ErrorKind.FATAL, f"Bluesky {status}: {http.message(data)}")
-        if not isinstance(data, dict):
-            raise ProviderError(ErrorKind.TRANSIENT, "Bluesky: answer is not a JSON object")
-        return data
+        return http.json_object("Bluesky", status, data)  # 5xx was handled above
 
     def close(self) -> None:
         self._http.close()

@@ -51,6 +51,21 @@ def message(data: Any) -> str:
     return str(data)[:200]
 
 
+def json_object(label: str, status: int, data: Any) -> dict[str, Any]:
+    """The answer's JSON object, once a provider has handled its own statuses.
+
+    5xx is TRANSIENT, any other 4xx FATAL (both with the server's message), a
+    body that is not a JSON object TRANSIENT.
+    """
+    if status >= 500:
+        raise ProviderError(ErrorKind.TRANSIENT, f"{label} {status}: {message(data)}")
+    if status >= 400:
+        raise ProviderError(ErrorKind.FATAL, f"{label} {status}: {message(data)}")
+    if not isinstance(data, dict):
+        raise ProviderError(ErrorKind.TRANSIENT, f"{label}: answer is not a JSON object")
+    return data
+
+
 def header_int(resp: httpx.Response, name: str) -> int | None:
     """A header holding a whole number (``x-rate-limit-remaining``), when it does."""
     value = resp.headers.get(name, "")

@@ -68,14 +68,7 @@ class RapidApiProvider:
         status = resp.status_code
         if status == 429:
             raise ProviderError(ErrorKind.RATE_LIMITED, "RapidAPI: 429", http.retry_at(resp, 10.0))
-        data = http.body(resp)
-        if status >= 500:
-            raise ProviderError(ErrorKind.TRANSIENT, f"RapidAPI {status}: {http.message(data)}")
-        if status >= 400:
-            raise ProviderError(ErrorKind.FATAL, f"RapidAPI {status}: {http.message(data)}")
-        if not isinstance(data, dict):
-            raise ProviderError(ErrorKind.TRANSIENT, "RapidAPI: answer is not a JSON object")
-        return data
+        return http.json_object("RapidAPI", status, http.body(resp))
 
     def fetch(self, watch: Watch, since_id: str | None, cursor: str | None) -> Page:
         if watch.kind is WatchKind.TIMELINE:

@@ -199,11 +199,7 @@ class RedditProvider:
             raise ProviderError(
                 ErrorKind.FATAL, f"Reddit {status}: {watch.target} is {reason or 'not readable'}"
             )
-        if status >= 400:
-            raise ProviderError(ErrorKind.FATAL, f"Reddit {status}: {http.message(data)}")
-        if not isinstance(data, dict):
-            raise ProviderError(ErrorKind.TRANSIENT, "Reddit: answer is not a JSON object")
-        return data
+        return http.json_object("Reddit", status, data)  # 5xx was handled above
 
     def close(self) -> None:
         self._http.close()

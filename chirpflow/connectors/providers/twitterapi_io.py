@@ -75,15 +75,7 @@ class TwitterApiIoProvider:
             raise ProviderError(ErrorKind.RATE_LIMITED, "TwitterAPI.io: 429 rate limit", at)
         if status == 402:
             raise ProviderError(ErrorKind.FATAL, "TwitterAPI.io: 402 out of credits (top up)")
-        data = http.body(resp)
-        if status >= 500:
-            raise ProviderError(
-                ErrorKind.TRANSIENT, f"TwitterAPI.io {status}: {http.message(data)}"
-            )
-        if status >= 400:
-            raise ProviderError(ErrorKind.FATAL, f"TwitterAPI.io {status}: {http.message(data)}")
-        if not isinstance(data, dict):
-            raise ProviderError(ErrorKind.TRANSIENT, "TwitterAPI.io: answer is not a JSON object")
+        data = http.json_object("TwitterAPI.io", status, http.body(resp))
         if data.get("status") == "error":
             raise ProviderError(ErrorKind.TRANSIENT, f"TwitterAPI.io: {http.message(data)}")
         return data

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,9 +30,11 @@ from websockets.exceptions import InvalidHandshake, WebSocketException
 from websockets.sync.client import connect
 
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.feed_reader import FeedReader
 from chirpflow.connectors.sources.polling_reader import Usage
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
+from chirpflow.retry import Schedule, doubling
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +42,11 @@ STREAM_URL = "wss://jetstream2.us-east.bsky.network"
 RESOLVE_URL = "https://public.api.bsky.app"
 COLLECTION = "app.bsky.feed.post"
 REWIND_US = 5_000_000  # reconnect a few seconds back, then drop what was emitted
-READ_POLL = timedelta(milliseconds=100)
 
 Position = tuple[int | None, int]  # (time_us of the newest event emitted, next seq)
 
 
-class JetstreamReader:
+class JetstreamReader(FeedReader[tuple[int, Any], Position]):
     def __init__(
         self,
         source: str,
@@ -71,28 +72,19 @@ class JetstreamReader:
         self._stream = f"{source}:jetstream"
         self._feed: Feed[tuple[int, Any]] = Feed(self._stream, self._run)
         self._cursor: int | None = None  # the newest time_us put in the feed
-        self.failed: str | None = None
         self.connects = 0
         self._socket: Any = None
-
-    @property
-    def stream(self) -> str:
-        return self._stream
 
     def start_position(self) -> Position:
         return (None, 0)
 
-    def read(self, position: Position, max_items: int) -> ReadResult:
+    def _resume(self, position: Position) -> None:
+        self._cursor = position[0]
+
+    def _records(
+        self, position: Position, items: list[tuple[int, Any]], now: datetime
+    ) -> ReadResult:
         time_us, seq = position
-        if not self._feed.started:
-            self._cursor = time_us
-            self._feed.start()
-        items = self._feed.take(max_items)
-        now = datetime.now(UTC)
-        if not items:
-            return ReadResult(
-                [], position, exhausted=self.failed is not None, wait_until=now + READ_POLL
-            )
         records = [
             RawRecord(
                 make_origin(self._stream, seq + i),
@@ -146,20 +138,15 @@ class JetstreamReader:
         except (LookupError, httpx.HTTPError, ValueError) as err:
             self._fail(str(err))
             return
-        delay = self.backoff_s
+        backoff = Schedule(doubling(self.backoff_s, self.max_backoff_s))
         while not self._feed.stopping.is_set():
             try:
                 self._connect(dids)
-                delay = self.backoff_s
+                backoff.reset()
             except (OSError, WebSocketException, InvalidHandshake) as err:
-                log.warning(
-                    "%s: connection lost (%s); reconnecting in %.1fs",
-                    self._stream,
-                    type(err).__name__,
-                    delay,
-                )
+                delay = backoff.next()
+                self._lost(err, delay)
                 self._feed.stopping.wait(delay)
-                delay = min(self.max_backoff_s, delay * 2)
 
     def _connect(self, dids: list[str]) -> None:
         self.connects += 1
@@ -200,9 +187,3 @@ class JetstreamReader:
     def _count(self, requests: int, posts: int) -> None:
         if self.on_usage is not None:
             self.on_usage(Usage("bluesky", self.source, requests, posts, 0.0))
-
-    def _fail(self, reason: str) -> None:
-        self.failed = reason
-        log.error("%s: source stopped: %s", self._stream, reason)
-        if self.on_fatal is not None:
-            self.on_fatal(self._stream, reason)

@@ -22,6 +22,7 @@ from chirpflow.connectors.postgres.job_workers import HEARTBEAT_S, new_worker_id
 from chirpflow.connectors.postgres.jobs import JobStore
 from chirpflow.connectors.providers.base import ErrorKind, Provider, ProviderError, Watch, WatchKind
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.feed_reader import FeedReader
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.logs import JOB_ID
 from chirpflow.model import JOB_PREFIX, RawRecord, make_origin
@@ -48,7 +49,9 @@ def _is_reply(t: Any) -> bool:
     return isinstance(t, dict) and t.get("referenced_kind") == "reply"
 
 
-class JobReader:
+class JobReader(FeedReader[tuple[str, Any, int | None], int]):
+    read_poll = READ_POLL
+
     def __init__(
         self,
         store: JobStore,
@@ -72,21 +75,15 @@ class JobReader:
         self.worker_id = new_worker_id()  # its heartbeat tells the API that jobs get done
         self._beaten = float("-inf")
 
-    @property
-    def stream(self) -> str:
-        return self._stream
-
     def start_position(self) -> int:
         return 0
 
-    def read(self, position: int, max_items: int) -> ReadResult:
-        self._feed.start()
-        items = self._feed.take(max_items)
-        now = datetime.now(UTC)
-        if not items:
-            return ReadResult(
-                [], position, exhausted=self._idle.is_set(), wait_until=now + READ_POLL
-            )
+    def _exhausted(self) -> bool:
+        return self._idle.is_set()
+
+    def _records(
+        self, position: int, items: list[tuple[str, Any, int | None]], now: datetime
+    ) -> ReadResult:
         records = [
             RawRecord(
                 make_origin(self._stream, position + i),

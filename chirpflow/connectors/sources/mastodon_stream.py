@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -27,18 +27,19 @@ import orjson
 from chirpflow.connectors.providers.base import ErrorKind, ProviderError, Watch, WatchKind
 from chirpflow.connectors.providers.mastodon import MastodonProvider, order_key
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.feed_reader import FeedReader
 from chirpflow.connectors.sources.polling_reader import Usage
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
+from chirpflow.retry import Schedule, doubling
 
 log = logging.getLogger(__name__)
-READ_POLL = timedelta(milliseconds=100)
 CATCH_UP_PAGES = 50
 
 Position = tuple[str | None, int]
 
 
-class MastodonStreamReader:
+class MastodonStreamReader(FeedReader[dict[str, Any] | bytes, Position]):
     def __init__(
         self,
         source: str,
@@ -68,28 +69,20 @@ class MastodonStreamReader:
         self._stream = f"{source}:stream:#{self.tag}"
         self._feed: Feed[dict[str, Any] | bytes] = Feed(self._stream, self._run)
         self._last = -1  # the newest status id put in the feed
-        self.failed: str | None = None
         self.connects = 0
         self.discarded_partial = 0
-
-    @property
-    def stream(self) -> str:
-        return self._stream
 
     def start_position(self) -> Position:
         return (None, 0)
 
-    def read(self, position: Position, max_items: int) -> ReadResult:
+    def _resume(self, position: Position) -> None:
+        last = position[0]
+        self._last = order_key({"id": last}) if last else -1
+
+    def _records(
+        self, position: Position, items: list[dict[str, Any] | bytes], now: datetime
+    ) -> ReadResult:
         last, seq = position
-        if not self._feed.started:
-            self._last = order_key({"id": last}) if last else -1
-            self._feed.start()
-        items = self._feed.take(max_items)
-        now = datetime.now(UTC)
-        if not items:
-            return ReadResult(
-                [], position, exhausted=self.failed is not None, wait_until=now + READ_POLL
-            )
         records = [
             RawRecord(
                 make_origin(self._stream, seq + i),
@@ -114,27 +107,24 @@ class MastodonStreamReader:
 
     # -- the connection thread ------------------------------------------------------
     def _run(self) -> None:
-        delay = self.backoff_s
+        backoff = Schedule(doubling(self.backoff_s, self.max_backoff_s))
         while not self._feed.stopping.is_set():
             try:
                 if self._last >= 0:
                     self._catch_up()
                 self._listen(self._streaming_url())
-                delay = self.backoff_s
+                backoff.reset()  # a stream that ended cleanly waits the first delay
+                delay = backoff.next()
             except ProviderError as err:
                 if err.kind is ErrorKind.FATAL:
                     self._fail(str(err))
                     return
+                delay = backoff.next()
                 log.warning("%s: %s; retrying in %.1fs", self._stream, err, delay)
             except httpx.HTTPError as err:
-                log.warning(
-                    "%s: connection lost (%s); reconnecting in %.1fs",
-                    self._stream,
-                    type(err).__name__,
-                    delay,
-                )
+                delay = backoff.next()
+                self._lost(err, delay)
             self._feed.stopping.wait(delay)
-            delay = min(self.max_backoff_s, delay * 2)
 
     def _catch_up(self) -> None:
         """What was posted since the newest status emitted, oldest first."""
@@ -225,9 +215,3 @@ class MastodonStreamReader:
     def _count(self, requests: int, posts: int) -> None:
         if self.on_usage is not None and (requests or posts):
             self.on_usage(Usage("mastodon", self.source, requests, posts, 0.0))
-
-    def _fail(self, reason: str) -> None:
-        self.failed = reason
-        log.error("%s: source stopped: %s", self._stream, reason)
-        if self.on_fatal is not None:
-            self.on_fatal(self._stream, reason)

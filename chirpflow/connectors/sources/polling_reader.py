@@ -22,6 +22,7 @@ from typing import Any
 
 from chirpflow.connectors.providers.base import ErrorKind, Provider, ProviderError, Watch, id_key
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.feed_reader import FeedReader
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
 from chirpflow.rate_limits import RateLimiter
@@ -47,7 +48,9 @@ class Usage:
     remaining: int | None = None
 
 
-class PollingReader:
+class PollingReader(FeedReader[dict[str, Any], Position]):
+    read_poll = READ_POLL
+
     def __init__(
         self,
         source: str,
@@ -80,28 +83,20 @@ class PollingReader:
         self._stream = f"{source}:{watch.label}"
         self._feed: Feed[dict[str, Any]] = Feed(f"poll {self._stream}", self._poll_forever)
         self._resume_from: str | None = None
-        self.failed: str | None = None
         self.polls = 0
         self._forward = False  # the last page paged toward newer posts
-
-    @property
-    def stream(self) -> str:
-        return self._stream
 
     def start_position(self) -> Position:
         return (None, 0)
 
     # -- the worker side ------------------------------------------------------
-    def read(self, position: Position, max_items: int) -> ReadResult:
+    def _resume(self, position: Position) -> None:
+        self._resume_from = position[0]  # where the polling thread starts
+
+    def _records(
+        self, position: Position, payloads: list[dict[str, Any]], now: datetime
+    ) -> ReadResult:
         since_id, seq = position
-        if not self._feed.started:
-            self._resume_from = since_id  # where the polling thread starts
-            self._feed.start()
-        payloads = self._feed.take(max_items)
-        now = datetime.now(UTC)
-        if not payloads:
-            exhausted = self.failed is not None
-            return ReadResult([], position, exhausted=exhausted, wait_until=now + READ_POLL)
         records = [
             RawRecord(
                 make_origin(self._stream, seq + i),
@@ -201,12 +196,6 @@ class PollingReader:
             self._sleep_until(page.pause_until)
         reached = since_id is not None and len(fresh) < len(page.tweets)
         return (reached or page.next_cursor is None), page.next_cursor
-
-    def _fail(self, reason: str) -> None:
-        self.failed = reason
-        log.error("%s: source stopped: %s", self._stream, reason)
-        if self.on_fatal is not None:
-            self.on_fatal(self._stream, reason)
 
 
 def _id_of(payload: dict[str, Any]) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,12 +26,12 @@ import orjson
 
 from chirpflow.connectors.providers.x_api import BASE_URL, TWEET_FIELDS, USER_FIELDS, to_canonical
 from chirpflow.connectors.sources.feed import Feed
+from chirpflow.connectors.sources.feed_reader import FeedReader
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.model import RawRecord, make_origin
 from chirpflow.retry import Schedule, doubling, pause, stepping
 
 log = logging.getLogger(__name__)
-READ_POLL = timedelta(milliseconds=100)
 RULES_PATH = "/2/tweets/search/stream/rules"
 
 
@@ -73,7 +73,7 @@ def _raise_for(resp: httpx.Response) -> None:
         raise httpx.HTTPStatusError(f"HTTP {resp.status_code}", request=resp.request, response=resp)
 
 
-class XStreamReader:
+class XStreamReader(FeedReader[Any, int]):
     def __init__(
         self,
         source: str,
@@ -95,25 +95,13 @@ class XStreamReader:
         )
         self._stream = f"{source}:stream"
         self._feed: Feed[Any] = Feed(self._stream, self._run)
-        self.failed: str | None = None
         self.connects = 0
         self.discarded_partial = 0
-
-    @property
-    def stream(self) -> str:
-        return self._stream
 
     def start_position(self) -> int:
         return 0
 
-    def read(self, position: int, max_items: int) -> ReadResult:
-        self._feed.start()
-        items = self._feed.take(max_items)
-        now = datetime.now(UTC)
-        if not items:
-            return ReadResult(
-                [], position, exhausted=self.failed is not None, wait_until=now + READ_POLL
-            )
+    def _records(self, position: int, items: list[Any], now: datetime) -> ReadResult:
         records = [
             RawRecord(
                 make_origin(self._stream, position + i),
@@ -160,12 +148,7 @@ class XStreamReader:
                 log.warning("%s: %s; reconnecting in %.2fs", self._stream, err, delay)
             except (httpx.TransportError, httpx.StreamError) as err:
                 delay = network.next()
-                log.warning(
-                    "%s: connection lost (%s); reconnecting in %.2fs",
-                    self._stream,
-                    type(err).__name__,
-                    delay,
-                )
+                self._lost(err, delay, digits=2)
             else:
                 http.reset()
                 rate.reset()
@@ -225,9 +208,3 @@ class XStreamReader:
         tags = [r.get("tag") for r in msg.get("matching_rules") or [] if isinstance(r, dict)]
         out["_watch"] = f"rule:{tags[0]}" if tags and tags[0] else None
         return out
-
-    def _fail(self, reason: str) -> None:
-        self.failed = reason
-        log.error("%s: source stopped: %s", self._stream, reason)
-        if self.on_fatal is not None:
-            self.on_fatal(self._stream, reason)
