@@ -98,7 +98,10 @@ def _metered(url: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     server = postmaster(url)
     before = cpu_seconds(server)
     result = run()
-    return {**result, "pg_cpu_s": cpu_seconds(server) - before}
+    pg_cpu = cpu_seconds(server) - before
+    with psycopg.connect(url) as conn:  # every peer must have stored every tweet
+        row = conn.execute("SELECT count(*) FROM tweets").fetchone()
+    return {**result, "pg_cpu_s": pg_cpu, "stored": row[0] if row else 0}
 
 
 def _flow(url: str, env: Environment, n: int) -> dict[str, Any]:
@@ -160,6 +163,11 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
             "chirpflow_pg_cpu_us_per_tweet": flow["pg_cpu_s"] / n * 1e6,
             "plain_loop_pg_cpu_us_per_tweet": plain["pg_cpu_s"] / n * 1e6,
             "quix_pg_cpu_us_per_tweet": quix["pg_cpu_s"] / n * 1e6,
+            "tweets_stored": {
+                "chirpflow": flow["stored"],
+                "plain_loop": plain["stored"],
+                "quix": quix["stored"],
+            },
         },
         "tweets": flow["tweets"],
         "analyzed": flow["analyzed"],
