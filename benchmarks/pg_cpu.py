@@ -8,10 +8,10 @@ import psycopg
 
 def postmaster(url: str) -> psutil.Process:
     """The server process behind ``url`` (the parent of a backend we open)."""
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn:  # the backend exists only while connected
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    parent = psutil.Process(int(row[0])).parent()
+        assert row is not None
+        parent = psutil.Process(int(row[0])).parent()
     assert parent is not None
     return parent
 
