@@ -77,7 +77,18 @@ def _metrics(pm: object) -> PublicMetrics | None:
         g("quote_count", 0),
         g("impression_count"),
     )
-    if not (_count(r) and _count(p) and _count(li) and _count(q) and (v is None or _count(v))):
+    # inline: this runs for every tweet
+    if not (
+        type(r) is int
+        and type(p) is int
+        and type(li) is int
+        and type(q) is int
+        and 0 <= r <= MAX_ID
+        and 0 <= p <= MAX_ID
+        and 0 <= li <= MAX_ID
+        and 0 <= q <= MAX_ID
+        and (v is None or _count(v))
+    ):
         return None
     return PublicMetrics(r, p, li, q, v)
 
