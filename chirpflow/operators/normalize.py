@@ -17,7 +17,8 @@ import orjson
 
 from chirpflow.model import DeadLetter, PublicMetrics, RawRecord, RefKind, Tweet
 from chirpflow.model import DeadLetterReason as R
-from chirpflow.operators.normalize_fast import EARLIEST, MAX_ID, MAX_TEXT_CHARS, fast_tweet
+from chirpflow.operators.normalize_fast import EARLIEST, MAX_ID, fast_tweet
+from chirpflow.operators.normalize_fast import MAX_TEXT_CHARS as MAX_TEXT_CHARS  # re-exported
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 _MAX_ID_TEXT = str(MAX_ID)
