@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
 from benchmarks.peers import plain_loop
+from benchmarks.pg_cpu import cpu_seconds, postmaster
+from benchmarks.quix_peer import quix_peer
 from chirpflow.connectors.embedded.kafka import EmbeddedKafka
 from chirpflow.connectors.embedded.ports import free_ports
 from chirpflow.connectors.embedded.postgres import ensure_database
@@ -88,8 +93,49 @@ def _bare(bootstrap: str, n: int) -> float:
     return elapsed
 
 
+def _metered(url: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``run()``'s figures plus the CPU seconds PostgreSQL spent meanwhile."""
+    server = postmaster(url)
+    before = cpu_seconds(server)
+    result = run()
+    pg_cpu = cpu_seconds(server) - before
+    with psycopg.connect(url) as conn:  # every peer must have stored every tweet
+        row = conn.execute("SELECT count(*) FROM tweets").fetchone()
+    return {**result, "pg_cpu_s": pg_cpu, "stored": row[0] if row else 0}
+
+
+def _flow(url: str, env: Environment, n: int) -> dict[str, Any]:
+    """chirpflow on the topic: steady state from the first message read to the job's end."""
+    cfg = settings_from_dict({"analyzer": {"kind": "noop"}, "sinks": {"console": False}})
+    since = datetime.now(UTC)
+    started, cpu0 = time.perf_counter(), time.process_time()
+    summary = run_job(cfg, env, source_spec=f"kafka:{TOPIC}", limit=n, recovery=False, live=False)
+    ended = datetime.now(UTC)
+    flow_s = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    with psycopg.connect(url) as conn:  # a tweet's fetched_at is when it was read from Kafka
+        row = conn.execute(
+            "SELECT min(fetched_at) FROM tweets WHERE fetched_at >= %s", (since,)
+        ).fetchone()
+    first = row[0] if row and row[0] else since
+    steady_s = (ended - first).total_seconds()
+    return {
+        "tweets": summary.arrivals,
+        "analyzed": summary.analyzed,
+        "seconds": flow_s,
+        "steady_seconds": steady_s,
+        "tweets_per_s": summary.arrivals / steady_s,
+        "cpu_us_per_tweet": cpu / max(1, summary.arrivals) * 1e6,
+    }
+
+
 def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
-    """The same topic read by a bare consumer and by the flow (no-op analyzer, PostgreSQL)."""
+    """The same topic read by a bare consumer, the peers and the flow (no-op, PostgreSQL).
+
+    Every peer writes to a database of its own on the same server; speeds run
+    from the first message to the last commit; CPU is per tweet, in the
+    measuring process and in PostgreSQL.
+    """
     assert url
     n = min(n, 300_000)
     kafka = EmbeddedKafka()
@@ -97,32 +143,39 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
         kafka.create_topic(TOPIC, 1)
         _fill(bootstrap, TOPIC, n, seed=9)
         bare_s = _bare(bootstrap, n)
-        plain = plain_loop(bootstrap, ensure_database(url, "bench_plain"), TOPIC, 1, n)
+        plain_url = ensure_database(url, "bench_plain")
+        plain = _metered(plain_url, lambda: plain_loop(bootstrap, plain_url, TOPIC, 1, n))
+        quix_url = ensure_database(url, "bench_quix")
+        quix = _metered(quix_url, lambda: quix_peer(bootstrap, quix_url, TOPIC, n))
         env = Environment(url, None, bootstrap, None, None, Path(home))
-        cfg = settings_from_dict({"analyzer": {"kind": "noop"}, "sinks": {"console": False}})
-        started, cpu0 = time.perf_counter(), time.process_time()
-        summary = run_job(
-            cfg, env, source_spec=f"kafka:{TOPIC}", limit=n, recovery=False, live=False
-        )
-        flow_s = time.perf_counter() - started
-        flow_cpu = time.process_time() - cpu0
-    tps = summary.arrivals / flow_s
+        flow = _metered(url, lambda: _flow(url, env, n))
+    tps = flow["tweets_per_s"]
     return {
         "peers": {
             "chirpflow_tps": tps,
             "plain_loop_tps": plain["tweets_per_s"],
-            "quix_tps": None,  # not measured yet
+            "quix_tps": quix["tweets_per_s"],
             "ratio_plain": tps / plain["tweets_per_s"],
-            "ratio_quix": None,
-            "chirpflow_cpu_us_per_tweet": flow_cpu / max(1, summary.arrivals) * 1e6,
+            "ratio_quix": tps / quix["tweets_per_s"],
+            "chirpflow_cpu_us_per_tweet": flow["cpu_us_per_tweet"],
             "plain_loop_cpu_us_per_tweet": plain["cpu_us_per_tweet"],
+            "quix_cpu_us_per_tweet": quix["cpu_us_per_tweet"],
+            "chirpflow_pg_cpu_us_per_tweet": flow["pg_cpu_s"] / n * 1e6,
+            "plain_loop_pg_cpu_us_per_tweet": plain["pg_cpu_s"] / n * 1e6,
+            "quix_pg_cpu_us_per_tweet": quix["pg_cpu_s"] / n * 1e6,
+            "tweets_stored": {
+                "chirpflow": flow["stored"],
+                "plain_loop": plain["stored"],
+                "quix": quix["stored"],
+            },
         },
-        "tweets": summary.arrivals,
-        "analyzed": summary.analyzed,
-        "seconds": flow_s,
-        "tweets_per_s": summary.arrivals / flow_s,
+        "tweets": flow["tweets"],
+        "analyzed": flow["analyzed"],
+        "seconds": flow["seconds"],
+        "steady_seconds": flow["steady_seconds"],
+        "tweets_per_s": tps,
         "bare_consumer_tweets_per_s": n / bare_s,
-        "vs_bare_consumer": (summary.arrivals / flow_s) / (n / bare_s),
+        "vs_bare_consumer": tps / (n / bare_s),
     }
 
 

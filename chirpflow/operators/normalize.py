@@ -17,12 +17,11 @@ import orjson
 
 from chirpflow.model import DeadLetter, PublicMetrics, RawRecord, RefKind, Tweet
 from chirpflow.model import DeadLetterReason as R
+from chirpflow.operators.normalize_fast import EARLIEST, MAX_ID, fast_tweet
+from chirpflow.operators.normalize_fast import MAX_TEXT_CHARS as MAX_TEXT_CHARS  # re-exported
 
 MAX_PAYLOAD_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 25_000  # long posts; a classic tweet is 280
-MAX_ID = 2**63 - 1
 _MAX_ID_TEXT = str(MAX_ID)
-EARLIEST = datetime(2006, 3, 21, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 PAYLOAD_PREVIEW = 4096
 
@@ -48,8 +47,11 @@ def normalize(record: RawRecord, now: datetime | None = None) -> Tweet | DeadLet
 
         return normalize_native(record)
     try:
-        obj = _decode(record.payload)
-        return _to_tweet(obj, record, now or datetime.now(UTC))
+        payload = record.payload
+        obj = _decode(payload)
+        now = now or datetime.now(UTC)
+        fast = fast_tweet(obj, record, now + FUTURE_SLACK, utf8_checked=obj is not payload)
+        return fast if fast is not None else _to_tweet(obj, record, now)
     except Invalid as err:
         return _dead(record, err.reason, err.detail)
     except Exception as err:  # defensive: a bug here must not stop the flow
