@@ -26,6 +26,7 @@ from chirpflow.flows.steps.analyze_now import AnalyzeNowLogic
 from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.steps.dedup import DedupLogic, split_by_shard
 from chirpflow.flows.steps.in_flight import InFlightLogic
+from chirpflow.flows.steps.spread import PARTS, spread_key
 from chirpflow.model import (
     ChunkResult,
     DeadLetter,
@@ -142,19 +143,21 @@ def build_analysis_flow(
         )
         outcomes = op.map("results", now, partial(_to_sink, alert_rules))
     for name, factory in writers:
-        op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory, name)))
+        op.output(
+            f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory, name), parts=PARTS)
+        )
     return AnalysisFlow(flow=flow, source=source, stop=stop)
 
 
 def _to_analysis(kv: tuple[str, Any]) -> tuple[str, Any]:
-    return ("analysis", kv[1])
+    return (spread_key(kv[0]), kv[1])
 
 
 def _to_sink(rules: Sequence[AlertRule], kv: tuple[str, Any]) -> tuple[str, Any]:
     item = kv[1]
     if isinstance(item, ChunkResult) and rules:
         item.notifications = evaluate(rules, item)
-    return ("all", item)
+    return (spread_key(kv[0]), item)
 
 
 def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:
