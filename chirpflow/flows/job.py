@@ -18,6 +18,7 @@ from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
 from chirpflow.flows.alert_sending import start_alerts as _start_alerts
 from chirpflow.flows.analysis import WriterFactory, build_analysis_flow
+from chirpflow.operators.result_cache import close_cache
 from chirpflow.flows.build import (
     SourceHooks,
     configured_readers,
@@ -118,9 +119,10 @@ def run_job(
         shared_dedup = (
             RedisDedup(env.redis_url, settings.pipeline.dedup_window) if env.redis_url else None
         )
+        chunk_analyzer = make_chunk_analyzer(settings, env, url)
         built = build_analysis_flow(
             readers,
-            make_chunk_analyzer(settings, env, url),
+            chunk_analyzer,
             settings.pipeline,
             writers,
             limit=limit,
@@ -154,6 +156,7 @@ def run_job(
                 )
         finally:
             metrics.UP.set(0)
+            close_cache(chunk_analyzer.cache)
             if printer:
                 printer.stop()
             flusher.stop()
