@@ -18,7 +18,6 @@ from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.errors import ConfigError
 from chirpflow.flows.alert_sending import start_alerts as _start_alerts
 from chirpflow.flows.analysis import WriterFactory, build_analysis_flow
-from chirpflow.operators.result_cache import close_cache
 from chirpflow.flows.build import (
     SourceHooks,
     configured_readers,
@@ -34,6 +33,7 @@ from chirpflow.flows.services import database
 from chirpflow.flows.summary import RunSummary, SummaryPrinter, SummaryWriter
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
 from chirpflow.model import Outcome
+from chirpflow.operators.result_cache import close_cache
 from chirpflow.settings import Environment, Settings
 from chirpflow.shutdown import SHUTDOWN
 
