@@ -49,5 +49,5 @@ def test_no_connection_is_left_open_after_a_run(tmp_path: Path, pg_url: str) -> 
             env_for(tmp_path, pg_url), openai_api_key="sk-test", openai_base_url=url
         )
         for _ in range(2):
-            run_job(cfg, env, limit=2000, recovery=False, live=False)  # type: ignore[arg-type]
+            run_job(cfg, env, limit=2000, recovery=False, live=False)
             assert _wait_closed(pg_url) == []
