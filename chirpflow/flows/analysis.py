@@ -26,7 +26,7 @@ from chirpflow.flows.steps.analyze_now import AnalyzeNowLogic
 from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.steps.dedup import DedupLogic, split_by_shard
 from chirpflow.flows.steps.in_flight import InFlightLogic
-from chirpflow.flows.steps.spread import PARTS, spread_key
+from chirpflow.flows.steps.spread import PART_NAMES, spread_key
 from chirpflow.model import (
     ChunkResult,
     DeadLetter,
@@ -144,7 +144,9 @@ def build_analysis_flow(
         outcomes = op.map("results", now, partial(_to_sink, alert_rules))
     for name, factory in writers:
         op.output(
-            f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory, name), parts=PARTS)
+            f"sink_{name}",
+            outcomes,
+            FlushingSink(partial(_one_writer, factory, name), parts=PART_NAMES),
         )
     return AnalysisFlow(flow=flow, source=source, stop=stop)
 
@@ -204,4 +206,4 @@ class _Flattening:
 
 
 def _one_writer(factory: WriterFactory, name: str, part: str) -> _Flattening:
-    return _Flattening(factory(int(part), 1), name)
+    return _Flattening(factory(PART_NAMES.index(part), len(PART_NAMES)), name)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from zlib import crc32
 
-PARTS = 8
+# Bytewax sends a state key to worker ``hash(key) % workers``; these names
+# give every worker of a 2- or 4-worker cluster the same number of them
+# (tests/flows/test_spread.py checks it), where p0..p7 split 5/3 over two.
+PART_NAMES = ("p0", "p1", "p2", "p3", "p5", "p6", "p7", "p13")
+PARTS = len(PART_NAMES)
 LEGACY_ANALYSIS_KEY = "analysis"  # the single key used before; its state still resumes
 
 
 def spread_key(chunk_key: str) -> str:
     """The partition key of a chunk key: the same in every process and run."""
-    return f"p{crc32(chunk_key.encode()) % PARTS}"
+    return PART_NAMES[crc32(chunk_key.encode()) % PARTS]
