@@ -6,6 +6,7 @@ Every arrival ends as exactly one outcome: a tweet inside a ChunkResult
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -128,11 +129,12 @@ def build_analysis_flow(
         # I/O-bound analyzers (LLM APIs): many chunks in flight on an event loop
         loop = BackgroundLoop()
         in_flight = max_in_flight
+        gate = asyncio.Semaphore(max_in_flight)  # LLM calls of every partition here
         keyed_chunks = op.map("to_analysis", chunked, _to_analysis)
         done = op.stateful_batch(
             "analyze",
             keyed_chunks,
-            lambda resume: InFlightLogic(analyzer, loop, in_flight, resume),
+            lambda resume: InFlightLogic(analyzer, loop, in_flight, resume, gate),
         )
         outcomes: Any = op.map("results", done, partial(_to_sink, alert_rules))
     else:
