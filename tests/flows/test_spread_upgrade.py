@@ -12,6 +12,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.testing import TestingSource, run_main
 
+from chirpflow.connectors.bytewax_flushing_sink import FlushingSink
 from chirpflow.connectors.postgres.stats import store_stats
 from chirpflow.flows.job import run_job
 from chirpflow.flows.runner import recovery_config
@@ -38,12 +39,23 @@ class _HeldInFlight(op.StatefulBatchLogic[Chunk, Chunk, list[Chunk]]):
         return self.held
 
 
+class _Nowhere:
+    def write(self, items: list[Any]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 def _write_old_store(directory: Path, chunks: list[Chunk]) -> None:
     flow = Dataflow("chirpflow")
     old = op.input("old_read", flow, TestingSource(chunks))
     keyed = op.map("to_analysis", old, lambda c: (LEGACY_ANALYSIS_KEY, c))
     held: Any = op.stateful_batch("analyze", keyed, _HeldInFlight)
-    op.inspect("old_sink", held, lambda *_: None)
+    # the old sinks: one partition "0" each, fed under the key "all"
+    outcomes = op.map("results", held, lambda kv: ("all", kv[1]))
+    for name in ("postgres", "summary"):
+        op.output(f"sink_{name}", outcomes, FlushingSink(lambda _part: _Nowhere()))
     run_main(flow, epoch_interval=timedelta(0), recovery_config=recovery_config(directory))
 
 
