@@ -179,14 +179,20 @@ def kafka_pipeline(n: int, url: str | None) -> dict[str, Any]:
     }
 
 
-def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home: Path) -> float:
-    """Seconds for ``processes`` chirpflow processes (one Bytewax cluster) to replay the topic."""
+def _replay_processes(
+    bootstrap: str, url: str, topic: str, processes: int, home: Path
+) -> tuple[float, list[dict[str, int]]]:
+    """Seconds for ``processes`` chirpflow processes (one Bytewax cluster) to replay the
+    topic, and what each process's sinks wrote (its final summary line)."""
     import subprocess
     import sys
 
     addresses = ";".join(f"127.0.0.1:{p}" for p in free_ports(processes))
     cfg = home / "bench.toml"
-    cfg.write_text("[analyzer]\nkind = 'noop'\n[sinks]\nconsole = false\n")
+    # chunked by author: the chunk key is what spreads analysis over the workers
+    cfg.write_text(
+        "[analyzer]\nkind = 'noop'\n[pipeline]\nchunk_key = 'author'\n[sinks]\nconsole = false\n"
+    )
     base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CHIRPFLOW_CONFIG")}
     base.update(DATABASE_URL=url, KAFKA_BOOTSTRAP_SERVERS=bootstrap, CHIRPFLOW_CONFIG=str(cfg))
     procs = []
@@ -208,16 +214,32 @@ def _replay_processes(bootstrap: str, url: str, topic: str, processes: int, home
                     "--quiet",
                 ],
                 env=env,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
         )
+    written = []
     for p in procs:
-        _, err = p.communicate(timeout=1800)
+        out, err = p.communicate(timeout=1800)
         if p.returncode != 0:
             raise RuntimeError(f"replay process failed: {err[-2000:]}")
-    return time.perf_counter() - started
+        written.append(_written(out))
+    return time.perf_counter() - started, written
+
+
+def _written(out: str) -> dict[str, int]:
+    """Rows and chunks from a replay's summary line (``analysed N  dup N  dead N  chunks N``)."""
+    import re
+
+    found = dict(
+        re.findall(
+            r"(analysed|dup|dead|chunks) ([\d,]+)",
+            [x for x in out.splitlines() if "analysed" in x][-1],
+        )
+    )
+    n = {k: int(v.replace(",", "")) for k, v in found.items()}
+    return {"rows": n["analysed"] + n["dup"] + n["dead"], "chunks": n["chunks"]}
 
 
 def cluster(n: int, url: str | None) -> dict[str, Any]:
@@ -233,13 +255,14 @@ def cluster(n: int, url: str | None) -> dict[str, Any]:
         from chirpflow.connectors.postgres.migrate import migrate
 
         migrate(url)
-        times = {}
+        times: dict[int, float] = {}
+        per_process: list[dict[str, int]] = []
         for processes in (1, 2):
             with psycopg.connect(url, autocommit=True) as conn:  # a fresh store per run
                 conn.execute(
                     "TRUNCATE tweets, analyses, chunks, duplicates, dead_letters, source_progress"
                 )
-            times[processes] = _replay_processes(
+            times[processes], per_process = _replay_processes(
                 bootstrap, url, "bench.cluster", processes, Path(home)
             )
     one, two = n / times[1], n / times[2]
@@ -249,4 +272,8 @@ def cluster(n: int, url: str | None) -> dict[str, Any]:
         "one_process_tweets_per_s": one,
         "two_processes_tweets_per_s": two,
         "two_vs_one": two / one,
+        # each of the 2 processes: rows its sinks wrote and chunks analysed (target 40-60%)
+        "rows_per_process": [p["rows"] for p in per_process],
+        "chunks_per_process": [p["chunks"] for p in per_process],
+        "rows_share_max": max(p["rows"] for p in per_process) / max(n, 1),
     }

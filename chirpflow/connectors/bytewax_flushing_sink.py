@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
+from zlib import adler32
 
 from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 
@@ -89,17 +90,24 @@ class FlushingSink(FixedPartitionedSink[X, None], Generic[X]):
     def __init__(
         self,
         factory: Callable[[str], BatchWriter[X]],
-        parts: int = 1,
+        parts: int | Sequence[str] = 1,
         max_pending: int = 8,
         max_items: int = 5000,
     ) -> None:
         self._factory = factory
-        self._parts = [str(i) for i in range(parts)]
+        self._parts = [str(i) for i in range(parts)] if isinstance(parts, int) else list(parts)
+        # an item keyed by a partition's name goes to that partition (Bytewax
+        # indexes the sorted partition names), so the partition's owner writes it
+        self._index = {name: i for i, name in enumerate(sorted(self._parts))}
         self._max_pending = max_pending
         self._max_items = max_items
 
     def list_parts(self) -> list[str]:
         return self._parts
+
+    def part_fn(self, item_key: str) -> int:
+        at = self._index.get(item_key)
+        return adler32(item_key.encode()) if at is None else at
 
     def build_part(self, step_id: str, for_part: str, resume_state: None) -> _Partition[X]:
         return _Partition(self._factory(for_part), self._max_pending, self._max_items)

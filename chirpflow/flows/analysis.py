@@ -6,6 +6,7 @@ Every arrival ends as exactly one outcome: a tweet inside a ChunkResult
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from chirpflow.flows.steps.analyze_now import AnalyzeNowLogic
 from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.steps.dedup import DedupLogic, split_by_shard
 from chirpflow.flows.steps.in_flight import InFlightLogic
+from chirpflow.flows.steps.spread import PART_NAMES, spread_key
 from chirpflow.model import (
     ChunkResult,
     DeadLetter,
@@ -127,11 +129,12 @@ def build_analysis_flow(
         # I/O-bound analyzers (LLM APIs): many chunks in flight on an event loop
         loop = BackgroundLoop()
         in_flight = max_in_flight
+        gate = asyncio.Semaphore(max_in_flight)  # LLM calls of every partition here
         keyed_chunks = op.map("to_analysis", chunked, _to_analysis)
         done = op.stateful_batch(
             "analyze",
             keyed_chunks,
-            lambda resume: InFlightLogic(analyzer, loop, in_flight, resume),
+            lambda resume: InFlightLogic(analyzer, loop, in_flight, resume, gate),
         )
         outcomes: Any = op.map("results", done, partial(_to_sink, alert_rules))
     else:
@@ -142,19 +145,23 @@ def build_analysis_flow(
         )
         outcomes = op.map("results", now, partial(_to_sink, alert_rules))
     for name, factory in writers:
-        op.output(f"sink_{name}", outcomes, FlushingSink(partial(_one_writer, factory, name)))
+        op.output(
+            f"sink_{name}",
+            outcomes,
+            FlushingSink(partial(_one_writer, factory, name), parts=PART_NAMES),
+        )
     return AnalysisFlow(flow=flow, source=source, stop=stop)
 
 
 def _to_analysis(kv: tuple[str, Any]) -> tuple[str, Any]:
-    return ("analysis", kv[1])
+    return (spread_key(kv[0]), kv[1])
 
 
 def _to_sink(rules: Sequence[AlertRule], kv: tuple[str, Any]) -> tuple[str, Any]:
     item = kv[1]
     if isinstance(item, ChunkResult) and rules:
         item.notifications = evaluate(rules, item)
-    return ("all", item)
+    return (spread_key(kv[0]), item)
 
 
 def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:
@@ -201,4 +208,4 @@ class _Flattening:
 
 
 def _one_writer(factory: WriterFactory, name: str, part: str) -> _Flattening:
-    return _Flattening(factory(int(part), 1), name)
+    return _Flattening(factory(PART_NAMES.index(part), len(PART_NAMES)), name)

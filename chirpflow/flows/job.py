@@ -33,6 +33,7 @@ from chirpflow.flows.services import database
 from chirpflow.flows.summary import RunSummary, SummaryPrinter, SummaryWriter
 from chirpflow.flows.usage import UsageFlusher, UsageMeter
 from chirpflow.model import Outcome
+from chirpflow.operators.result_cache import close_cache
 from chirpflow.settings import Environment, Settings
 from chirpflow.shutdown import SHUTDOWN
 
@@ -118,9 +119,10 @@ def run_job(
         shared_dedup = (
             RedisDedup(env.redis_url, settings.pipeline.dedup_window) if env.redis_url else None
         )
+        chunk_analyzer = make_chunk_analyzer(settings, env, url)
         built = build_analysis_flow(
             readers,
-            make_chunk_analyzer(settings, env, url),
+            chunk_analyzer,
             settings.pipeline,
             writers,
             limit=limit,
@@ -154,6 +156,7 @@ def run_job(
                 )
         finally:
             metrics.UP.set(0)
+            close_cache(chunk_analyzer.cache)
             if printer:
                 printer.stop()
             flusher.stop()

@@ -96,3 +96,14 @@ class TieredResultCache:
     def put_many(self, items: dict[str, TweetAnalysis]) -> None:
         self.first.put_many(items)
         self.second.put_many(items)
+
+    def close(self) -> None:
+        close_cache(self.first)
+        close_cache(self.second)
+
+
+def close_cache(cache: object) -> None:
+    """Release a cache's connection, if it holds one (a job's end)."""
+    close = getattr(cache, "close", None)
+    if callable(close):
+        close()

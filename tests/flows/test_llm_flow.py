@@ -75,3 +75,26 @@ def test_a_replay_of_analysed_tweets_makes_no_llm_calls(
         assert len(fake.requests) == first  # the replay was served from the cache
     stats = store_stats(pg_url)
     assert stats["analyzed"] == 300 and stats["cache_hits"] == 300
+
+
+def test_chunks_of_many_keys_stay_within_the_limit_per_process(tmp_path: Path, pg_url: str) -> None:
+    from tests.factories import payload
+    from tests.flows.helpers import write_jsonl
+
+    # 40 authors: their chunks land in every spread partition of the analyze step
+    lines = [payload(i, text=f"post {i}", author_id=str(1000 + i % 40)) for i in range(800)]
+    path = write_jsonl(tmp_path / "in.jsonl", lines)
+    cfg = settings_from_dict(
+        {
+            "pipeline": {"chunk_size": 20, "chunk_key": "author", "max_wait": "1s"},
+            "analyzer": {"kind": "auto", "model": "gpt-test", "max_in_flight": 2},
+            "sinks": {"console": False},
+        }
+    )
+    with running(FakeLLM(latency_s=0.2)) as (fake, url):
+        env = dataclasses.replace(
+            env_for(tmp_path, pg_url), openai_api_key="sk-test", openai_base_url=url
+        )
+        run_job(cfg, env, source_spec=f"jsonl:{path}", recovery=False, live=False)
+    assert store_stats(pg_url)["analyzed"] == 800
+    assert fake.max_in_flight == 2  # one bound for the process, not one per partition

@@ -6,6 +6,11 @@ another thread and finished ones are emitted as they complete (polled every
 most ``max_in_flight`` chunks are out at once; past that the worker waits, so
 memory stays bounded. Chunks in flight are the snapshot: after a crash they
 are submitted again.
+
+The step is keyed by spread partition (flows/steps/spread.py), one logic per
+partition, each holding at most ``max_in_flight`` chunks; the LLM calls of all
+partitions of a process share one ``gate`` (a semaphore of ``max_in_flight``),
+so a process never has more than ``max_in_flight`` calls out at once.
 """
 
 from __future__ import annotations
@@ -26,6 +31,15 @@ POLL = timedelta(milliseconds=50)
 Passing = list[Duplicate | DeadLetter]
 
 
+async def _gated(gate: asyncio.Semaphore | None, coro: Any) -> ChunkResult:
+    if gate is None:
+        result: ChunkResult = await coro
+        return result
+    async with gate:
+        result = await coro
+        return result
+
+
 class InFlightLogic(StatefulBatchLogic[Chunk | Passing, ChunkResult | Passing, list[Chunk]]):
     def __init__(
         self,
@@ -33,16 +47,18 @@ class InFlightLogic(StatefulBatchLogic[Chunk | Passing, ChunkResult | Passing, l
         loop: BackgroundLoop,
         max_in_flight: int,
         resume: list[Chunk] | None,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.loop = loop
         self.max_in_flight = max_in_flight
+        self.gate = gate
         self.pending: dict[concurrent.futures.Future[ChunkResult], Chunk] = {}
         for chunk in resume or []:
             self._submit(chunk)
 
     def _submit(self, chunk: Chunk) -> None:
-        coro = self.analyzer.run_async(chunk)
+        coro = _gated(self.gate, self.analyzer.run_async(chunk))
         self.pending[asyncio.run_coroutine_threadsafe(coro, self.loop.loop)] = chunk
         metrics.PENDING_CHUNKS.inc()
 
