@@ -52,3 +52,21 @@ def test_snapshot_is_not_affected_by_later_adds() -> None:
     snap = ids.to_snapshot()
     ids.add(2, now=1.0)
     assert len(WindowedIdSet.from_snapshot(snap)) == 1
+
+
+def test_windowed_id_set_memory_per_id_under_16_bytes() -> None:
+    import tracemalloc
+
+    from chirpflow.operators.dedup import WindowedIdSet as W
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    s = W(window_s=3600.0, buckets_per_window=4)
+    n = 60_000
+    for i in range(n):
+        assert s.add(i * 7919 % 1_000_003 + (i << 20), now=i * 0.01)
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert used / n <= 16, used / n
+    assert not s.add(5 * 7919 % 1_000_003 + (5 << 20), now=n * 0.01)
+    assert W.from_snapshot(s.to_snapshot()).add(7, now=n * 0.01) is not None
