@@ -4,19 +4,18 @@ Ids live in time buckets (``window / buckets`` wide); when the clock passes a
 bucket's end plus the window, the whole bucket is dropped. Each bucket keeps its
 ids as a sorted ``array('q')`` (8 bytes per id, binary search) plus a
 small unsorted tail set of recent ids that is merged into the array once it
-holds ``TAIL_MAX`` ids (or 1/16 of the array), so memory is about 8 bytes per id instead of the ~82 of
-a Python set. A snapshot is one ``bytes`` object per bucket (format unchanged).
+holds ``TAIL_MAX`` ids (or 1/16 of the array), so memory is about 8-12 bytes
+per id instead of the ~82 of a Python set. A snapshot is one ``bytes`` object per bucket (format unchanged).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
-
 from array import array
 from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import timedelta
 from heapq import merge
+from typing import Any
 
 DEFAULT_WINDOW = timedelta(days=7)
 TAIL_MAX = 4096
