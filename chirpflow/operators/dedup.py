@@ -5,7 +5,8 @@ bucket's end plus the window, the whole bucket is dropped. Each bucket keeps its
 ids as a sorted ``array('q')`` (8 bytes per id, binary search) plus a
 small unsorted tail set of recent ids that is merged into the array once it
 holds ``TAIL_MAX`` ids (or 1/16 of the array), so memory is about 8-12 bytes
-per id instead of the ~82 of a Python set. A snapshot is one ``bytes`` object per bucket (format unchanged).
+per id instead of the ~82 of a Python set. A snapshot is one ``bytes`` object
+per bucket (format unchanged).
 """
 
 from __future__ import annotations
