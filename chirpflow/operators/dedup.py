@@ -82,7 +82,14 @@ class WindowedIdSet:
         return sum(len(b) for b in self._buckets.values())
 
     def __contains__(self, tweet_id: int) -> bool:
-        return any(tweet_id in b for b in self._buckets.values())
+        for b in self._buckets.values():
+            if tweet_id in b.tail:
+                return True
+            ids = b.ids
+            i = bisect_left(ids, tweet_id)
+            if i < len(ids) and ids[i] == tweet_id:
+                return True
+        return False
 
     def add(self, tweet_id: int, now: float) -> bool:
         """Record ``tweet_id`` at ``now``; True when it was not seen in the window."""
