@@ -29,7 +29,7 @@ def test_memory_is_bounded_by_the_window() -> None:
     # at most one window plus one bucket of ids (10/s * (3600 + 300) s)
     assert len(ids) <= 10 * (3600 + 300)
     assert len(ids) >= 10 * 3600
-    assert len(ids._buckets) <= 13
+    assert len(ids.bucket_bytes()) <= 13
 
 
 def test_snapshot_restores_identical_behaviour_and_is_compact() -> None:
