@@ -106,7 +106,8 @@ class WindowedIdSet:
         query = np.array(tweet_ids, dtype=np.int64)
         seen = sid.contains(self._sealed, query)
         for open_ in self._open.values():
-            seen |= sid.contains(open_.ids, query)
+            if len(open_.ids):
+                seen |= sid.contains(open_.ids, query)
             if not open_.tail.isdisjoint(tweet_ids):
                 seen |= np.isin(query, list(open_.tail.intersection(tweet_ids)))
         if len(set(tweet_ids)) != len(tweet_ids):  # repeats inside the batch

@@ -25,9 +25,7 @@ def contains(sorted_ids: Ids, query: Ids) -> Mask:
     n = len(sorted_ids)
     if n == 0:
         return np.zeros(len(query), dtype=np.bool_)
-    at = np.searchsorted(sorted_ids, query)
-    np.minimum(at, n - 1, out=at)
-    found: Mask = sorted_ids[at] == query
+    found: Mask = sorted_ids.take(sorted_ids.searchsorted(query), mode="clip") == query
     return found
 
 
