@@ -19,6 +19,7 @@ from benchmarks.export import export
 from benchmarks.jobs import jobs
 from benchmarks.kafka import cluster, ingest, kafka_pipeline
 from benchmarks.llm import llm_2s, llm_15s
+from benchmarks.memory import offline_memory, offline_memory_10x
 from benchmarks.sinks import notify, pg_sink
 from chirpflow.connectors.sources.synthetic import SyntheticTweets
 from chirpflow.connectors.sources.synthetic_reader import SyntheticReader
@@ -106,6 +107,15 @@ def pipeline_offline(n: int, url: str | None) -> dict[str, Any]:
     return _pipeline("offline", n, url)
 
 
+def dedup_state(n: int, _url: str | None) -> dict[str, Any]:
+    """10 x ``n`` ids (10M by default) through the compact dedup set and the old one."""
+    from benchmarks.dedup import main
+
+    out: dict[str, Any] = main(10 * n)
+    out["tweets_per_s"] = 1e6 / out["add_us_per_id"]
+    return out
+
+
 SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "source_alone": source_alone,
     "analyzer_alone": analyzer_alone,
@@ -120,6 +130,9 @@ SCENARIOS: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
     "jobs": jobs,
     "notify": notify,
     "export": export,
+    "dedup_state": dedup_state,
+    "offline_memory": offline_memory,
+    "offline_memory_10x": offline_memory_10x,
 }
 
 

@@ -38,14 +38,15 @@ class DedupLogic(StatefulBatchLogic[list[Tweet | DeadLetter], list[Item], dict[s
 
     def on_batch(self, values: list[list[Tweet | DeadLetter]]) -> tuple[list[list[Item]], bool]:
         now = time.time()
-        add = self.ids.add
         out: list[list[Item]] = []
         for batch in values:
+            # an on-demand job wants every tweet it asked for, even one the stream
+            # saw: its tweets are deduplicated per job
+            tweets = [t for t in batch if isinstance(t, Tweet)]
+            fresh = iter(self.ids.add_many([dedup_key(t) for t in tweets], now))
             checked: list[Item] = []
             for tweet in batch:
-                # an on-demand job wants every tweet it asked for, even one the stream
-                # saw: its tweets are deduplicated per job
-                if not isinstance(tweet, Tweet) or add(dedup_key(tweet), now):
+                if not isinstance(tweet, Tweet) or next(fresh):
                     checked.append(tweet)
                 else:
                     checked.append(
