@@ -17,6 +17,7 @@ from chirpflow.connectors.postgres.pool import open_pools
 from tests.labelled_data import write_labelled_sets
 
 _db_counter = itertools.count()
+pytest_plugins = ["tests.action_fixtures"]  # db and store for the actions tests
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,7 +19,6 @@ from chirpflow.connectors.actions.post_outbox import PostOutbox, PublisherBusy
 from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
-from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.connectors.postgres.stats import store_stats
 from chirpflow.operators.actions.gate import SafetyGate
 from tests.fakes.x_post_server import FakeXPosting, fake_x_posting
@@ -31,19 +30,6 @@ ENV = {
     "X_ACCESS_TOKEN_SECRET": "ats-4242",
 }
 GATE = SafetyGate(GateSettings(allowed_domains=["example.com"]))
-
-
-@pytest.fixture
-def db(pg_url: str) -> str:
-    migrate(pg_url)
-    return pg_url
-
-
-@pytest.fixture
-def store(db: str) -> Iterator[ActionStore]:
-    s = ActionStore(db)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from chirpflow.connectors.actions.post_outbox import PostOutbox
 from chirpflow.connectors.actions.publisher import Publisher
 from chirpflow.connectors.actions.store import ActionStore
 from chirpflow.connectors.actions.x_poster import XPoster
-from chirpflow.connectors.postgres.migrate import migrate
 from chirpflow.flows.post_suggestions import suggest, suggest_if_due
 from chirpflow.flows.reply_planner import ReplyPlanner
 from chirpflow.operators.actions.drafter import Drafter, DraftingUnavailable
@@ -65,19 +64,6 @@ def tweet(url: str, text: str, author: int = 500, risk: int = 0, conv: int | Non
             (tid, risk),
         )
     return str(tid)
-
-
-@pytest.fixture
-def db(pg_url: str) -> str:
-    migrate(pg_url)
-    return pg_url
-
-
-@pytest.fixture
-def store(db: str) -> Iterator[ActionStore]:
-    s = ActionStore(db)
-    yield s
-    s.close()
 
 
 @pytest.fixture
