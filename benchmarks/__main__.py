@@ -67,9 +67,9 @@ def _targets(results: dict[str, Any], ratios: dict[str, float]) -> dict[str, boo
         t["kafka_pipeline_vs_bare_consumer>=0.5"] = (
             results["kafka_pipeline"]["vs_bare_consumer"] >= 0.5
         )
-        t["kafka_pipeline_vs_plain_loop>=1.0"] = (
-            results["kafka_pipeline"]["peers"]["ratio_plain"] >= 1.0
-        )
+        peers = results["kafka_pipeline"]["peers"]
+        t["kafka_pipeline_vs_plain_loop>=1.0"] = peers["ratio_plain"] >= 1.0
+        t["kafka_pipeline_vs_quix>=1.5"] = peers["ratio_quix"] >= 1.5
     if "pg_sink" in results:
         t["pg_sink_rows_per_s>=50000"] = results["pg_sink"]["rows_per_s"] >= 50_000
     return t

@@ -229,17 +229,19 @@ def _replay_processes(
 
 
 def _written(out: str) -> dict[str, int]:
-    """Rows and chunks from a replay's summary line (``analysed N  dup N  dead N  chunks N``)."""
+    """Rows and chunks from a replay's summary line (``analysed N  stored (not analysed) N
+    dup N  dead N  chunks N``; the stored part only when there are such tweets: noop)."""
     import re
 
     found = dict(
         re.findall(
-            r"(analysed|dup|dead|chunks) ([\d,]+)",
+            r"(analysed|stored \(not analysed\)|dup|dead|chunks) ([\d,]+)",
             [x for x in out.splitlines() if "analysed" in x][-1],
         )
     )
     n = {k: int(v.replace(",", "")) for k, v in found.items()}
-    return {"rows": n["analysed"] + n["dup"] + n["dead"], "chunks": n["chunks"]}
+    stored = n.get("stored (not analysed)", 0)
+    return {"rows": n["analysed"] + stored + n["dup"] + n["dead"], "chunks": n["chunks"]}
 
 
 def cluster(n: int, url: str | None) -> dict[str, Any]:

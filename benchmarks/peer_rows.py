@@ -1,4 +1,7 @@
-"""The rows every peer writes, and how: the same tables, staged ``ON CONFLICT`` SQL and COPY.
+"""The rows every peer writes, and how: the same tables and SQL as chirpflow's writer.
+
+As chirpflow under the no-op analyzer: tweets and one row per chunk of 100,
+no analyses rows (the no-op analyzer produces none).
 
 Shared by the plain loop and the Quix Streams peer; it imports nothing of
 chirpflow, so it also runs in the Quix peer's own virtual environment.
@@ -12,28 +15,27 @@ from typing import Any
 
 import psycopg
 
-_TWEET = (
+_TWEET = (  # the columns chirpflow's writer fills for an X tweet read from Kafka
     ("id", "int8"),
     ("text", "text"),
     ("author_id", "int8"),
+    ("author_username", "text"),
+    ("conversation_id", "int8"),
     ("created_at", "timestamptz"),
     ("fetched_at", "timestamptz"),
     ("lang", "text"),
+    ("referenced_tweet_id", "int8"),
+    ("referenced_kind", "text"),
+    ("retweets", "int8"),
+    ("replies", "int8"),
+    ("likes", "int8"),
+    ("quotes", "int8"),
+    ("views", "int8"),
     ("source", "text"),
+    ("watch", "text"),
     ("origin", "text"),
     ("chunk_id", "text"),
-)
-_ANALYSIS = (
-    ("tweet_id", "int8"),
-    ("analyzer_version", "text"),
-    ("analyzer", "text"),
-    ("sentiment", "text"),
-    ("sentiment_score", "float4"),
-    ("topics", "text[]"),
-    ("risk", "int2"),
-    ("flags", "text[]"),
-    ("chunk_id", "text"),
-    ("analyzed_at", "timestamptz"),
+    ("platform", "text"),
 )
 _CHUNK = (
     ("chunk_id", "text"),
@@ -45,23 +47,41 @@ _CHUNK = (
     ("opened_at", "timestamptz"),
     ("analyzed_at", "timestamptz"),
 )
-KEYS = {"tweets": ("id",), "analyses": ("tweet_id", "analyzer_version"), "chunks": ("chunk_id",)}
-SHAPES = {"tweets": _TWEET, "analyses": _ANALYSIS, "chunks": _CHUNK}
+KEYS = {"tweets": ("id",), "chunks": ("chunk_id",)}
+SHAPES = {"tweets": _TWEET, "chunks": _CHUNK}
 
 
 def cols(shape: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(n for n, _ in shape)
 
 
+def _copy(
+    cur: psycopg.Cursor[Any], target: str, shape: tuple[tuple[str, str], ...], rows: list[Any]
+) -> None:
+    with cur.copy(f"COPY {target} ({cols(shape)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([t for _, t in shape])
+        for row in rows:
+            copy.write_row(row)
+
+
 def write(conn: psycopg.Connection, data: dict[str, list[tuple[Any, ...]]]) -> None:
-    """``data``'s rows in one transaction (COPY into staging, then ``ON CONFLICT DO NOTHING``)."""
+    """``data``'s rows in one transaction, the way chirpflow's writer stores them.
+
+    COPY straight into the tables; a batch with any conflict (a replay) rolls
+    back to a savepoint and takes the staged merge (COPY into staging, then
+    ``ON CONFLICT DO NOTHING``).
+    """
     with conn.transaction(), conn.cursor() as cur:
+        try:
+            with conn.transaction():  # a savepoint
+                for table, shape in SHAPES.items():
+                    _copy(cur, table, shape, data[table])
+            return
+        except psycopg.errors.UniqueViolation:
+            pass
         for table, shape in SHAPES.items():
             names = cols(shape)
-            with cur.copy(f"COPY plain_{table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types([t for _, t in shape])
-                for row in data[table]:
-                    copy.write_row(row)
+            _copy(cur, f"plain_{table}", shape, data[table])
             cur.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM plain_{table}"
                 f" ON CONFLICT ({', '.join(KEYS[table])}) DO NOTHING"
@@ -85,15 +105,54 @@ def empty() -> dict[str, list[tuple[Any, ...]]]:
 def chunk(
     batch: list[tuple[Any, ...]], seq: int, data: dict[str, list[tuple[Any, ...]]], prefix: str
 ) -> int:
-    """Rows of one chunk of ``(id, text, author, created, lang, origin)`` tuples; the next seq."""
+    """Rows of one chunk of ``(*fields(obj, id), message key, origin)`` tuples; the next seq."""
     digest = hashlib.blake2b(digest_size=8)
     for row in sorted(str(r[0]) for r in batch):
         digest.update(row.encode())
         digest.update(b"\x1f")
     cid = f"{prefix}#{digest.hexdigest()}"
     now = datetime.now(UTC)
-    for tid, text, author, created, lang, origin in batch:
-        data["tweets"].append((tid, text, author, created, now, lang, "kafka", origin, cid))
-        data["analyses"].append((tid, "noop-1", "noop", "neutral", 0.0, [], 0, [], cid, now))
+    for (
+        tid,
+        text,
+        author,
+        user,
+        conv,
+        created,
+        lang,
+        ref,
+        kind,
+        r,
+        p,
+        li,
+        q,
+        v,
+        key,
+        origin,
+    ) in batch:
+        stored = (tid, text, author, user, conv, created, now, lang, ref, kind, r, p, li, q, v)
+        data["tweets"].append((*stored, "kafka", key, origin, cid, "x"))
     data["chunks"].append((cid, prefix, seq, len(batch), "noop", "noop-1", now, now))
     return seq + 1
+
+
+def fields(obj: dict[str, Any], tid: int) -> tuple[Any, ...]:
+    """What is stored of a decoded tweet (``tid`` its id), as chirpflow stores an X tweet."""
+    m = obj.get("public_metrics") or {}
+    conv, ref = obj.get("conversation_id"), obj.get("referenced_tweet_id")
+    return (
+        tid,
+        str(obj["text"]),
+        int(obj["author_id"]),
+        obj.get("author_username"),
+        int(conv) if conv else None,
+        datetime.fromisoformat(obj["created_at"]),
+        obj.get("lang"),
+        int(ref) if ref else None,
+        obj.get("referenced_kind"),
+        m.get("retweet_count", 0),
+        m.get("reply_count", 0),
+        m.get("like_count", 0),
+        m.get("quote_count", 0),
+        m.get("impression_count"),
+    )

@@ -1,9 +1,10 @@
 """Peers doing chirpflow's Kafka -> PostgreSQL work: a plain confluent-kafka + psycopg loop.
 
 The loop consumes the same topic, decodes and checks each tweet, drops
-duplicate ids, forms batches of 100 and writes the same tweets, analyses
-(neutral, as the no-op analyzer) and chunk rows with the same staged
-``ON CONFLICT`` SQL and durability (a commit per 1,000 tweets, then the
+duplicate ids, forms batches of 100 and writes the same tweets and chunk
+rows (no analyses rows: the no-op analyzer produces none) with the same SQL as
+chirpflow's writer (COPY straight in, the staged ``ON CONFLICT`` merge for a
+batch that conflicts) and durability (a commit per 1,000 tweets, then the
 consumer offsets). Its speed is measured from the first message to the last
 commit, as chirpflow's is.
 """
@@ -11,14 +12,13 @@ commit, as chirpflow's is.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 import orjson
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
-from benchmarks.peer_rows import chunk, empty, stage, write
+from benchmarks.peer_rows import chunk, empty, fields, stage, write
 from chirpflow.connectors.postgres.migrate import migrate
 
 
@@ -46,11 +46,10 @@ def plain_loop(bootstrap: str, url: str, topic: str, partitions: int, n: int) ->
             if tid in seen:
                 continue
             seen.add(tid)
-            created = datetime.fromisoformat(obj["created_at"])
             origin = f"kafka:{topic}:{m.partition()}:{m.offset()}"
-            batch.append(
-                (tid, str(obj["text"]), int(obj["author_id"]), created, obj.get("lang"), origin)
-            )
+            key = m.key()
+            watch = key.decode("utf-8", "replace") if isinstance(key, bytes) else None
+            batch.append((*fields(obj, tid), watch, origin))
             if len(batch) == 100:
                 seq = chunk(batch, seq, data, "plain")
                 batch = []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -20,7 +19,7 @@ import psycopg
 from quixstreams import Application
 from quixstreams.sinks import BatchingSink, SinkBatch
 
-from benchmarks.peer_rows import chunk, empty, stage, write
+from benchmarks.peer_rows import chunk, empty, fields, stage, write
 
 
 class PeerSink(BatchingSink):  # type: ignore[misc]  # quixstreams: its own venv
@@ -36,7 +35,10 @@ class PeerSink(BatchingSink):  # type: ignore[misc]  # quixstreams: its own venv
         data = empty()
         rows: list[tuple[Any, ...]] = []
         for item in batch:
-            rows.append((*item.value, f"kafka:{batch.topic}:{batch.partition}:{item.offset}"))
+            key = item.key
+            watch = key.decode("utf-8", "replace") if isinstance(key, bytes) else None
+            origin = f"kafka:{batch.topic}:{batch.partition}:{item.offset}"
+            rows.append((*item.value, watch, origin))
             if len(rows) == 100:
                 self.seq = chunk(rows, self.seq, data, "quix")
                 rows = []
@@ -67,8 +69,7 @@ def main(bootstrap: str, url: str, topic: str, n: int, state_dir: str) -> dict[s
         if tid in seen:
             return None
         seen.add(tid)
-        created = datetime.fromisoformat(obj["created_at"])
-        return (tid, str(obj["text"]), int(obj["author_id"]), created, obj.get("lang"))
+        return fields(obj, tid)
 
     sdf = app.dataframe(app.topic(topic, value_deserializer="bytes"))
     sdf = sdf.apply(parse).filter(lambda row: row is not None)

@@ -39,7 +39,7 @@ SINK_LATENCY = Histogram(
 )
 END_TO_END = Histogram(
     "chirpflow_end_to_end_seconds",
-    "From a tweet being fetched to its analysis being stored",
+    "From a chunk's first tweet being fetched to its outcome being counted (one per chunk)",
     buckets=E2E_BUCKETS,
 )
 FLAGGED = Counter("chirpflow_tweets_flagged_total", "Tweets with risk flags or high risk")

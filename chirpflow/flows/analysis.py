@@ -8,27 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
 from chirpflow import metrics
-from chirpflow.connectors.bytewax_flushing_sink import FlushingSink
+from chirpflow.connectors.bytewax_flushing_sink import FlushingSink, StagedWriter
 from chirpflow.connectors.bytewax_sink import BatchWriter
 from chirpflow.connectors.bytewax_source import ReaderSource
 from chirpflow.connectors.sources.reader import RecordReader
 from chirpflow.flows.steps.analyze_now import AnalyzeNowLogic
-from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
+from chirpflow.flows.steps.chunking import ChunkLogic, group_by_chunk_key, split_by_chunk_key
 from chirpflow.flows.steps.dedup import DedupLogic, split_by_shard
 from chirpflow.flows.steps.in_flight import InFlightLogic
+from chirpflow.flows.steps.sink_adapters import Flattening, StagedFlattening
 from chirpflow.flows.steps.spread import PART_NAMES, spread_key
 from chirpflow.model import (
+    JOB_PREFIX,
     ChunkResult,
     DeadLetter,
     Duplicate,
@@ -40,7 +42,8 @@ from chirpflow.model import (
 from chirpflow.operators.alerts.rules import AlertRule, evaluate
 from chirpflow.operators.chunk_analysis import ChunkAnalyzer
 from chirpflow.operators.llm.loop import BackgroundLoop
-from chirpflow.operators.normalize import normalize
+from chirpflow.operators.normalize import normalize_batch
+from chirpflow.operators.segment_store import DirSegmentStore
 from chirpflow.settings import PipelineSettings
 
 WriterFactory = Callable[[int, int], BatchWriter[Outcome]]
@@ -49,17 +52,32 @@ WriterFactory = Callable[[int, int], BatchWriter[Outcome]]
 def chunk_key_fn(kind: str) -> Callable[[Tweet], str]:
     """The chunk key of a tweet: its source, its watched item, or its author.
 
-    Tweets of an on-demand job are always chunked by job.
+    Tweets of an on-demand job are always chunked by job. One plain function
+    per kind: it runs for every tweet.
     """
     if kind == "source":
-        base: Callable[[Tweet], str] = lambda t: t.source  # noqa: E731
-    elif kind == "watch":
-        base = lambda t: t.watch or t.source  # noqa: E731
-    elif kind == "author":
-        base = lambda t: t.author_username or t.author_id  # noqa: E731
-    else:
-        raise ValueError(f"unknown chunk_key {kind!r}")
-    return lambda t: t.watch if is_job_tweet(t) and t.watch else base(t)
+        return _by_source
+    if kind == "watch":
+        return _by_watch
+    if kind == "author":
+        return _by_author
+    raise ValueError(f"unknown chunk_key {kind!r}")
+
+
+def _by_source(t: Tweet) -> str:
+    w = t.watch
+    return w if w is not None and w.startswith(JOB_PREFIX) else t.source
+
+
+def _by_watch(t: Tweet) -> str:
+    return t.watch or t.source  # a job's tweets carry the job as their watch
+
+
+def _by_author(t: Tweet) -> str:
+    w = t.watch
+    if w is not None and w.startswith(JOB_PREFIX):
+        return w
+    return t.author_username or t.author_id
 
 
 @dataclass
@@ -92,8 +110,13 @@ def build_analysis_flow(
     alert_rules: Sequence[AlertRule] = (),
     flow_id: str = "chirpflow",
     on_read: Callable[[str, int], None] | None = None,
+    dedup_dir: Path | None = None,
 ) -> AnalysisFlow:
-    """Wire the flow. ``shared_dedup`` (e.g. Redis) replaces the in-flow dedup state."""
+    """Wire the flow. ``shared_dedup`` (e.g. Redis) replaces the in-flow dedup state.
+
+    ``dedup_dir`` (inside the recovery directory) holds the dedup id files its
+    snapshots name; without it the dedup snapshots carry the whole window.
+    """
     stop = threading.Event()
     source = ReaderSource(
         readers,
@@ -105,22 +128,25 @@ def build_analysis_flow(
     flow = Dataflow(flow_id)
     # Stream items are whole source batches (and their per-key groups), so
     # Bytewax's per-item cost is paid once per batch, not once per tweet.
+    # Stateless steps that follow each other are one step (normalize, then
+    # shard or shared dedup): one Bytewax hop per batch less.
     raw = op.input("read", flow, source)
-    parsed = op.map("normalize", raw, _normalize_batch)
     key_of = chunk_key_fn(pipeline.chunk_key)
     if shared_dedup is not None:
-        checked: Any = op.map("dedup_shared", parsed, partial(_shared, shared_dedup))
+        checked: Any = op.map("normalize", raw, partial(_normalize_shared, shared_dedup))
         keyed: Any = op.flat_map("chunk_key", checked, partial(split_by_chunk_key, key_of=key_of))
     else:
         window = pipeline.dedup_window
         sharded = op.flat_map(
-            "dedup_shard", parsed, partial(split_by_shard, shards=pipeline.dedup_shards)
+            "normalize", raw, partial(_normalize_sharded, shards=pipeline.dedup_shards)
         )
         shards = pipeline.dedup_shards
+        store = DirSegmentStore(dedup_dir) if dedup_dir is not None else None
         deduped = op.stateful_batch(
-            "dedup", sharded, lambda resume: DedupLogic(window, resume, shards)
+            "dedup", sharded, lambda resume: DedupLogic(window, resume, shards, store)
         )
-        keyed = op.flat_map("chunk_key", deduped, lambda kv: split_by_chunk_key(kv[1], key_of))
+        # all shards' outputs at hand in one call: one item per chunk key
+        keyed = op.flat_map_batch("chunk_key", deduped, partial(group_by_chunk_key, key_of=key_of))
     size, wait = pipeline.chunk_size, pipeline.max_wait
     chunked = op.stateful_batch(
         "chunk", keyed, lambda resume: ChunkLogic(key_of, size, wait, resume)
@@ -165,8 +191,19 @@ def _to_sink(rules: Sequence[AlertRule], kv: tuple[str, Any]) -> tuple[str, Any]
 
 
 def _normalize_batch(records: list[RawRecord]) -> list[Tweet | DeadLetter]:
-    now = datetime.now(UTC)  # one clock read per batch, not per tweet
-    return [normalize(r, now) for r in records]
+    return normalize_batch(records, datetime.now(UTC))  # one clock read per batch
+
+
+def _normalize_sharded(
+    records: list[RawRecord], shards: int
+) -> list[tuple[str, list[Tweet | DeadLetter]]]:
+    return split_by_shard(_normalize_batch(records), shards)
+
+
+def _normalize_shared(
+    dedup: Callable[[list[Tweet]], list[Tweet | Duplicate]], records: list[RawRecord]
+) -> list[Tweet | Duplicate | DeadLetter]:
+    return _shared(dedup, _normalize_batch(records))
 
 
 def _shared(
@@ -180,32 +217,8 @@ def _shared(
     return [*dedup(tweets), *others]
 
 
-class _Flattening:
-    """Hands a writer plain outcomes: pass-through lists are expanded."""
-
-    def __init__(self, writer: BatchWriter[Outcome], name: str) -> None:
-        self.writer = writer
-        self.name = name
-
-    def write(self, items: list[Outcome | list[Duplicate | DeadLetter]]) -> None:
-        flat: list[Outcome] = []
-        for item in items:
-            if isinstance(item, list):
-                flat.extend(item)
-            else:
-                flat.append(item)
-        started = time.perf_counter()
-        try:
-            self.writer.write(flat)
-        except Exception:
-            metrics.SINK_ERRORS.labels(self.name).inc()
-            raise
-        metrics.SINK_LATENCY.labels(self.name).observe(time.perf_counter() - started)
-        metrics.SINK_ROWS.labels(self.name).inc(len(flat))
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-def _one_writer(factory: WriterFactory, name: str, part: str) -> _Flattening:
-    return _Flattening(factory(PART_NAMES.index(part), len(PART_NAMES)), name)
+def _one_writer(factory: WriterFactory, name: str, part: str) -> Flattening | StagedFlattening:
+    writer = factory(PART_NAMES.index(part), len(PART_NAMES))
+    if isinstance(writer, StagedWriter):  # prepares the next batch while one commits
+        return StagedFlattening(writer, name)
+    return Flattening(writer, name)

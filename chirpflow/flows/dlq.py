@@ -2,7 +2,8 @@
 
 Those that now succeed are stored as analysed tweets with their ORIGINAL
 origin and their dead letter is deleted in the same transaction, so the
-store's invariant (ingested = analysed + duplicates + dead letters) holds.
+store's invariant (ingested = analysed + stored not analysed + duplicates +
+dead letters) holds.
 Those that fail again keep their row with one more attempt.
 """
 
@@ -47,9 +48,10 @@ def retry_dead_letters(
         result = analyzer.run(Chunk(key, seq, tweets[start : start + size], now))
         for dead in result.dead_letters:
             still[dead.origin] = (dead.reason, dead.detail)
+        failed = {d.tweet_id for d in result.dead_letters}
         result.dead_letters = []
-        done = {a.tweet_id for a in result.analyses}
-        result.chunk.tweets = [t for t in result.chunk.tweets if t.id in done]
+        # analysed, or stored without an analysis (an analyzer that produces none)
+        result.chunk.tweets = [t for t in result.chunk.tweets if t.id not in failed]
         results.append(result)
     resolved = [t.origin for t in tweets if t.origin not in still]
     writer = PostgresWriter(url)

@@ -18,7 +18,7 @@ from typing import Any
 
 from chirpflow.errors import ConfigError
 from chirpflow.model import RiskFlag, Sentiment, Tweet, TweetAnalysis, make_origin
-from chirpflow.operators.analyzer import Analyzer
+from chirpflow.operators.analyzer import Analyzer, produces_analyses
 from chirpflow.operators.offline.metrics import confusion, macro_f1, macro_recall
 
 SENTIMENT_IDS = {Sentiment.NEGATIVE: 0, Sentiment.NEUTRAL: 1, Sentiment.POSITIVE: 2}
@@ -128,6 +128,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """One run over the set in batches of ``batch_size``; metric, confusion, tokens, cost."""
     task = TASKS[task_name]
+    if not produces_analyses(analyzer):
+        raise ConfigError(f"the {analyzer.name} analyzer produces no analyses: nothing to score")
     tweets = as_tweets(texts)
     pred: dict[str, int] = {}
     prompt = completion = requests = failed = 0

@@ -27,7 +27,7 @@ from chirpflow.flows.build import (
 )
 from chirpflow.flows.checks import service_checks
 from chirpflow.flows.ops_server import OpsServer
-from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
+from chirpflow.flows.recovery_migration import FlowShape, dedup_segments_dir, prepared_recovery
 from chirpflow.flows.runner import graceful_interrupt, run_dataflow
 from chirpflow.flows.services import database
 from chirpflow.flows.summary import RunSummary, SummaryPrinter, SummaryWriter
@@ -130,6 +130,7 @@ def run_job(
             max_in_flight=settings.analyzer.max_in_flight,
             alert_rules=make_rules(settings.alerts),
             on_read=on_read,
+            dedup_dir=dedup_segments_dir(env.home / "recovery") if recovery else None,
         )
         shape = FlowShape(
             built.flow.flow_id,

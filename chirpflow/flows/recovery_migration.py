@@ -36,6 +36,7 @@ from chirpflow.errors import ConfigError
 from chirpflow.flows.cluster import ClusterPlace, cluster_place
 from chirpflow.flows.runner import recovery_config
 from chirpflow.operators.dedup_shards import SHARDS, id_count, is_placed, reshard
+from chirpflow.operators.segment_store import DirSegmentStore
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ RESET_HINT = (
     "or start once with --reset-recovery (sources are read from their start again"
     " and the dedup window starts empty; stored rows stay)"
 )
+
+
+def dedup_segments_dir(directory: Path) -> Path:
+    """Where the dedup step of a flow recovering from ``directory`` keeps its id files."""
+    return directory / "dedup"
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ def prepared_recovery(directory: Path, shape: FlowShape, *, reset: bool = False)
         with _connect(part) as db:
             _drop_unlisted_sources(db, shape)
             if shape.dedup_shards is not None:
-                _reshard_dedup(db, shape, shape.dedup_shards)
+                store = DirSegmentStore(dedup_segments_dir(directory))
+                _reshard_dedup(db, shape, shape.dedup_shards, store)
     return config
 
 
@@ -131,13 +138,15 @@ def _latest_states(db: sqlite3.Connection, step: str) -> tuple[dict[str, Any], i
     return states, epoch
 
 
-def _reshard_dedup(db: sqlite3.Connection, shape: FlowShape, shards: int) -> None:
+def _reshard_dedup(
+    db: sqlite3.Connection, shape: FlowShape, shards: int, store: DirSegmentStore
+) -> None:
     step = f"{shape.flow_id}.{shape.dedup_step}"
     states, epoch = _latest_states(db, step)
     shard_states: Mapping[str, dict[str, Any]] = {
         k: v for k, v in states.items() if k.isdigit() and isinstance(v, dict)
     }
-    if epoch is None or is_placed(shard_states, shards):
+    if epoch is None or is_placed(shard_states, shards, store):
         return
     if cluster_place(os.environ).addresses:
         # each process holds some shards: ids cannot be moved between processes
@@ -153,7 +162,7 @@ def _reshard_dedup(db: sqlite3.Connection, shape: FlowShape, shards: int) -> Non
             " pipeline.dedup_shards changed, some repeats inside the window may pass once"
         )
         return
-    moved = reshard(shard_states.values(), shards)
+    moved = reshard(shard_states.values(), shards, store)
     db.executemany(
         "DELETE FROM snaps WHERE step_id = ? AND state_key = ?",
         [(step, k) for k in shard_states],
@@ -168,7 +177,7 @@ def _reshard_dedup(db: sqlite3.Connection, shape: FlowShape, shards: int) -> Non
         "configuration changed: pipeline.dedup_shards is now %d; moved %d remembered tweet"
         " ids from %d shard(s) into %d (the dedup window is kept)",
         shards,
-        id_count(moved.values()),
+        id_count(moved.values(), store),
         len(shard_states),
         len(moved),
     )

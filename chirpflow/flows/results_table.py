@@ -1,4 +1,6 @@
-"""Analysed tweets as a readable terminal table (``chirpflow tweets``)."""
+"""Stored tweets and their analyses as a readable terminal table (``chirpflow tweets``).
+
+A tweet stored without an analysis (noop) shows with empty analysis columns."""
 
 from __future__ import annotations
 
@@ -37,14 +39,14 @@ def render_tweets(
     ):
         table.add_column(col, **opts)
     for r in rows:
-        sentiment = r["sentiment"]
+        sentiment = r["sentiment"] or ""  # none: stored, not analysed
         table.add_row(
             r["created_at"].strftime("%Y-%m-%d %H:%M"),
             escape("@" + r["author_username"] if r["author_username"] else r["author_id"])
             + f"\n[dim]{escape(r['platform'])}[/]",
             escape(_short(r["text"])) + f"\n[dim]{escape(r['url'] or '')}[/]",
             f"[{_SENTIMENT_STYLE.get(sentiment, '')}]{sentiment}[/]",
-            str(r["risk"]),
+            "" if r["risk"] is None else str(r["risk"]),
             escape(", ".join(r["flags"])),
             escape(", ".join(r["topics"][:3])),
         )

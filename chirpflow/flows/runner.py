@@ -17,6 +17,7 @@ from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
 
 from chirpflow.flows.cluster import cluster_place
+from chirpflow.gc_policy import throughput_gc
 from chirpflow.shutdown import SHUTDOWN
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,12 @@ def run_dataflow(
     place = cluster_place(os.environ)
     if place.addresses:
         log.info("cluster process %s of %d", place.process_id, place.size)
-    cli_main(
-        flow,
-        workers_per_process=workers,
-        process_id=place.process_id if place.addresses else None,
-        addresses=place.addresses,
-        epoch_interval=snapshot_interval,
-        recovery_config=recovery,
-    )
+    with throughput_gc():
+        cli_main(
+            flow,
+            workers_per_process=workers,
+            process_id=place.process_id if place.addresses else None,
+            addresses=place.addresses,
+            epoch_interval=snapshot_interval,
+            recovery_config=recovery,
+        )

@@ -17,12 +17,13 @@ def render_stats(data: dict[str, Any], console: Console | None = None) -> None:
     for label, key in (
         ("tweets ingested", "tweets_ingested"),
         ("analysed", "analyzed"),
+        ("stored (not analysed)", "stored_not_analysed"),
         ("duplicates", "duplicates"),
         ("dead letters", "dead_letters"),
         ("chunks", "chunks"),
         ("flagged", "flagged"),
     ):
-        value = data[key]
+        value = data.get(key, 0)
         share = (
             f"  ({100 * value / ingested:.1f}%)" if ingested and key != "tweets_ingested" else ""
         )

@@ -1,4 +1,9 @@
-"""Live run summary: counts outcomes for the console and Prometheus metrics."""
+"""Live run summary: counts outcomes for the console and Prometheus metrics.
+
+Counted per chunk, not per tweet. A tweet ends analysed, stored without an
+analysis (under an analyzer that produces none, e.g. noop), a duplicate or a
+dead letter: ``arrivals`` is the sum of those four.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ class RunSummary:
     started: float = field(default_factory=time.monotonic)
     arrivals: int = 0
     analyzed: int = 0
+    stored_unanalysed: int = 0  # stored with their chunk, no analysis (noop)
     duplicates: int = 0
     dead_letters: int = 0
     chunks: int = 0
@@ -33,36 +39,46 @@ class RunSummary:
 
     def add(self, outcomes: list[Outcome]) -> None:
         now = datetime.now(UTC)
+        dups: Counter[str] = Counter()  # per source: one metric update per batch
         with self._lock:
             for item in outcomes:
                 if isinstance(item, ChunkResult):
                     self._add_chunk(item, now)
                 elif isinstance(item, Duplicate):
-                    self.arrivals += 1
-                    self.duplicates += 1
-                    metrics.DUPLICATES.labels(item.source).inc()
+                    dups[item.source] += 1
                 elif isinstance(item, DeadLetter):
                     self._add_dead(item)
+            if dups:
+                n = dups.total()
+                self.arrivals += n
+                self.duplicates += n
+                for source, k in dups.items():
+                    metrics.DUPLICATES.labels(source).inc(k)
 
     def _add_chunk(self, result: ChunkResult, now: datetime) -> None:
         ca = result.analysis
+        tweets = result.chunk.tweets
+        analyses = result.analyses
+        dead = result.dead_letters
         self.chunks += 1
-        self.arrivals += len(result.chunk.tweets)
-        self.analyzed += len(result.analyses)
+        self.arrivals += len(tweets)
+        self.analyzed += len(analyses)
+        self.stored_unanalysed += len(tweets) - len(analyses) - len(dead)
         self.cost_usd += ca.cost_usd
         metrics.CHUNKS.labels(ca.analyzer).inc()
         metrics.CHUNK_SIZE.observe(ca.size)
-        metrics.ANALYZED.labels(ca.analyzer).inc(len(result.analyses))
+        if analyses:
+            metrics.ANALYZED.labels(ca.analyzer).inc(len(analyses))
+            self.sentiment.update(a.sentiment.value for a in analyses)
+            flagged = sum(1 for a in analyses if a.flagged)
+            if flagged:
+                self.flagged += flagged
+                metrics.FLAGGED.inc(flagged)
         if ca.opened_at is not None:
             metrics.CHUNK_WAIT.observe((now - ca.opened_at).total_seconds())
-        for a in result.analyses:
-            self.sentiment[a.sentiment.value] += 1
-            if a.flagged:
-                self.flagged += 1
-                metrics.FLAGGED.inc()
-        for t in result.chunk.tweets:
-            metrics.END_TO_END.observe(max(0.0, (now - t.fetched_at).total_seconds()))
-        for d in result.dead_letters:
+        if tweets:  # once per chunk: its first tweet, the one that waited longest
+            metrics.END_TO_END.observe(max(0.0, (now - tweets[0].fetched_at).total_seconds()))
+        for d in dead:
             self.dead_letters += 1
             self.dead_reasons[d.reason.value] += 1
             metrics.DEAD_LETTERS.labels(d.reason.value).inc()
@@ -81,9 +97,14 @@ class RunSummary:
                 f"{k[:3]} {100 * self.sentiment[k] / total:.0f}%"
                 for k in ("negative", "neutral", "positive")
             )
+            stored = (
+                f"stored (not analysed) {self.stored_unanalysed:,}  "
+                if self.stored_unanalysed
+                else ""
+            )
             return (
                 f"{self.arrivals:>9,} tweets  {self.arrivals / elapsed:>8,.0f}/s | "
-                f"analysed {self.analyzed:,}  dup {self.duplicates:,}  "
+                f"analysed {self.analyzed:,}  {stored}dup {self.duplicates:,}  "
                 f"dead {self.dead_letters:,}  chunks {self.chunks:,} | {mix} | "
                 f"flagged {self.flagged:,}"
             )

@@ -1,4 +1,4 @@
-"""The analyzer interface: a batch of tweets in, one result per tweet out."""
+"""The analyzer interface: a batch of tweets in, one result per tweet out (or none at all)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ class BatchAnalysis:
     """What an analyzer returns for one batch.
 
     Every input tweet appears exactly once: in ``analyses`` (matched by
-    ``tweet_id``) or in ``failures`` as ``(tweet_id, reason)``.
+    ``tweet_id``) or in ``failures`` as ``(tweet_id, reason)``. An analyzer
+    that produces no analyses (:func:`produces_analyses` False) lists only
+    its failures: every other tweet is stored without an analysis.
     """
 
     analyses: list[TweetAnalysis]
@@ -29,7 +31,13 @@ class BatchAnalysis:
 
 
 class Analyzer(Protocol):
-    """Analyses a batch of tweets at once (an LLM call per chunk, or local code)."""
+    """Analyses a batch of tweets at once (an LLM call per chunk, or local code).
+
+    Two optional class attributes change how chunks use it (both default to True):
+    ``cacheable = False``: the same result for every text, so no result cache;
+    ``produces_analyses = False``: no per-tweet analyses at all (the no-op
+    analyzer), so its tweets are stored, with their chunk, as "not analysed".
+    """
 
     @property
     def name(self) -> str: ...
@@ -40,3 +48,8 @@ class Analyzer(Protocol):
         ...
 
     def analyze(self, tweets: Sequence[Tweet]) -> BatchAnalysis: ...
+
+
+def produces_analyses(analyzer: object) -> bool:
+    """Whether ``analyzer`` returns one analysis per tweet (False: none, by design)."""
+    return bool(getattr(analyzer, "produces_analyses", True))

@@ -2,7 +2,9 @@
 
 Turns an :class:`Analyzer` (batch in, results out) into a
 :class:`ChunkResult`: every tweet of the chunk ends analysed or as a dead
-letter with the reason; an analyzer exception never escapes.
+letter with the reason; an analyzer exception never escapes. Under an
+analyzer that produces no analyses (the no-op one) a tweet ends stored with
+its chunk and no analysis, unless the analyzer reports it failed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from chirpflow.model import (
     Tweet,
     TweetAnalysis,
 )
-from chirpflow.operators.analyzer import Analyzer, BatchAnalysis
+from chirpflow.operators.analyzer import Analyzer, BatchAnalysis, produces_analyses
 from chirpflow.operators.result_cache import ResultCache, text_key
 from chirpflow.serialization import tweet_to_json
 
@@ -49,9 +51,12 @@ class ChunkAnalyzer:
 
     def __init__(self, analyzer: Analyzer, cache: ResultCache | None = None) -> None:
         self.analyzer = analyzer
+        # an analyzer that produces no analyses: nothing to match, nothing missing
+        self.produces_analyses = produces_analyses(analyzer)
         # an analyzer whose result is the same for every text (``cacheable =
         # False``, e.g. noop) gains nothing from text keys and cache look-ups
-        self.cache = cache if getattr(analyzer, "cacheable", True) else None
+        cacheable = getattr(analyzer, "cacheable", True) and self.produces_analyses
+        self.cache = cache if cacheable else None
         self.stats = CacheStats()
 
     def run(self, chunk: Chunk) -> ChunkResult:
@@ -59,6 +64,8 @@ class ChunkAnalyzer:
         chunk_id = chunk.chunk_id  # a digest of the ids: computed once
         token = CHUNK_ID.set(chunk_id)
         try:
+            if not self.produces_analyses:
+                return self._stored(chunk, self._analyze(chunk.tweets), chunk_id)
             plan = self._plan(chunk)
             batch = self._analyze(list(plan.todo.values()))
             return self._finish(chunk, plan, batch, chunk_id)
@@ -68,6 +75,8 @@ class ChunkAnalyzer:
     async def run_async(self, chunk: Chunk) -> ChunkResult:
         """Analyse ``chunk`` on an event loop (async analyzers never block it)."""
         CHUNK_ID.set(chunk.chunk_id)  # this task's context only
+        if not self.produces_analyses:
+            return self._stored(chunk, await asyncio.to_thread(self._analyze, chunk.tweets))
         plan = self._plan(chunk)
         tweets = list(plan.todo.values())
         analyze_async = getattr(self.analyzer, "analyze_async", None)
@@ -108,11 +117,46 @@ class ChunkAnalyzer:
                 todo[key] = tweet
         return _Plan(keys, cached, todo)
 
+    def _stored(
+        self, chunk: Chunk, batch: BatchAnalysis, chunk_id: str | None = None
+    ) -> ChunkResult:
+        """A chunk under an analyzer that produces no analyses: only its failures are
+        dead letters; every other tweet is stored with the chunk, not analysed."""
+        now = datetime.now(UTC)
+        dead: list[DeadLetter] = []
+        if batch.failures:
+            reasons = dict(batch.failures)
+            dead = [_dead(t, reasons[t.id], now) for t in chunk.tweets if t.id in reasons]
+        self.stats.failed += len(dead)
+        summary = self._summary(chunk, batch, chunk_id, now, hits=0)
+        return ChunkResult(chunk=chunk, analysis=summary, analyses=[], dead_letters=dead)
+
+    def _summary(
+        self, chunk: Chunk, batch: BatchAnalysis, chunk_id: str | None, now: datetime, hits: int
+    ) -> ChunkAnalysis:
+        return ChunkAnalysis(
+            chunk_id=chunk_id or chunk.chunk_id,
+            key=chunk.key,
+            seq=chunk.seq,
+            size=len(chunk.tweets),
+            summary=batch.summary,
+            analyzer=self.analyzer.name,
+            analyzer_version=self.analyzer.version,
+            model=batch.model,
+            prompt_tokens=batch.prompt_tokens,
+            cached_tokens=batch.cached_tokens,
+            completion_tokens=batch.completion_tokens,
+            cost_usd=batch.cost_usd,
+            opened_at=chunk.opened_at,
+            analyzed_at=now,
+            requests=batch.requests,
+            cache_hits=hits,
+        )
+
     def _finish(
         self, chunk: Chunk, plan: _Plan, batch: BatchAnalysis, chunk_id: str | None = None
     ) -> ChunkResult:
         now = datetime.now(UTC)
-        version = self.analyzer.version
         keys, cached, todo = plan.keys, plan.cached, plan.todo
         by_id = {a.tweet_id: a for a in batch.analyses}
         fresh: dict[str, TweetAnalysis] = {}
@@ -138,24 +182,7 @@ class ChunkAnalyzer:
         self.stats.hits += hits
         self.stats.analysed += len(todo)
         self.stats.failed += len(dead)
-        summary = ChunkAnalysis(
-            chunk_id=chunk_id or chunk.chunk_id,
-            key=chunk.key,
-            seq=chunk.seq,
-            size=len(chunk.tweets),
-            summary=batch.summary,
-            analyzer=self.analyzer.name,
-            analyzer_version=version,
-            model=batch.model,
-            prompt_tokens=batch.prompt_tokens,
-            cached_tokens=batch.cached_tokens,
-            completion_tokens=batch.completion_tokens,
-            cost_usd=batch.cost_usd,
-            opened_at=chunk.opened_at,
-            analyzed_at=now,
-            requests=batch.requests,
-            cache_hits=hits,
-        )
+        summary = self._summary(chunk, batch, chunk_id, now, hits)
         return ChunkResult(chunk=chunk, analysis=summary, analyses=analyses, dead_letters=dead)
 
     def _analyze(self, tweets: list[Tweet]) -> BatchAnalysis:

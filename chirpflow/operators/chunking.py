@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from chirpflow.model import Chunk, Tweet
 
 DEFAULT_MAX_SIZE = 100
 DEFAULT_MAX_WAIT = timedelta(seconds=30)
+_KEY_TOTAL = attrgetter("key_total")
 
 
 @dataclass(slots=True)
@@ -45,6 +47,33 @@ class ChunkBuffer:
         if len(self.tweets) >= self.max_size or complete:
             return self.flush(now)
         return None
+
+    def add_many(self, tweets: list[Tweet], now: datetime) -> list[Chunk]:
+        """``add`` of each tweet in order: the chunks they filled or completed.
+
+        Tweets that say nothing of their key's size, added to a buffer under
+        its size, go in by slices of the room left rather than one by one.
+        """
+        if (
+            self.expected is not None
+            or len(self.tweets) >= self.max_size
+            or list(map(_KEY_TOTAL, tweets)).count(None) != len(tweets)  # in C
+        ):
+            return [c for t in tweets if (c := self.add(t, now)) is not None]
+        out: list[Chunk] = []
+        start, end = 0, len(tweets)
+        while start < end:
+            if not self.tweets:
+                self.opened_at = now
+            part = tweets[start : start + self.max_size - len(self.tweets)]
+            self.tweets.extend(part)
+            self.seen += len(part)
+            start += len(part)
+            if len(self.tweets) >= self.max_size:
+                chunk = self.flush(now)
+                assert chunk is not None  # it holds max_size tweets
+                out.append(chunk)
+        return out
 
     @property
     def due_at(self) -> datetime | None:

@@ -58,6 +58,41 @@ def normalize(record: RawRecord, now: datetime | None = None) -> Tweet | DeadLet
         return _dead(record, R.INVALID_VALUE, f"unexpected {type(err).__name__}: {err}")
 
 
+def normalize_batch(records: list[RawRecord], now: datetime) -> list[Tweet | DeadLetter]:
+    """:func:`normalize` of every record, with one ``now`` for the batch.
+
+    The common record (JSON bytes of a well-formed X tweet, e.g. from Kafka)
+    is parsed once and built by the fast path right here; any other goes
+    through :func:`normalize`, which gives the same result with all checks.
+    """
+    latest = now + FUTURE_SLACK
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    out: list[Tweet | DeadLetter] = []
+    append = out.append
+    for record in records:
+        payload = record.payload
+        obj: Any = None
+        if record.platform == "x":
+            if type(payload) is bytes and len(payload) <= MAX_PAYLOAD_BYTES:
+                try:
+                    obj = loads(payload)
+                except decode_error:
+                    obj = None  # the full path names what is wrong
+            elif type(payload) is dict:  # already decoded (synthetic, API sources)
+                obj = payload
+        if type(obj) is dict:
+            try:
+                # text decoded from bytes holds no lone surrogates
+                tweet = fast_tweet(obj, record, latest, utf8_checked=obj is not payload)
+            except Exception:  # defensive, as in normalize: the full path decides
+                tweet = None
+            if tweet is not None:
+                append(tweet)
+                continue
+        append(normalize(record, now))
+    return out
+
+
 def _dead(record: RawRecord, reason: R, detail: str) -> DeadLetter:
     payload = record.payload
     if isinstance(payload, bytes):
@@ -292,4 +327,5 @@ def _to_tweet(obj: dict[str, Any], record: RawRecord, now: datetime) -> Tweet:
         watch=record.watch,
         key_total=record.key_total,
         author_followers=_followers(obj),
+        store_id=int(tweet_id),  # every id above is canonical (see Tweet.store_id)
     )

@@ -47,10 +47,6 @@ def _short(value: object, limit: int) -> bool:
     )
 
 
-def _count(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_ID
-
-
 def _utc(value: object, latest: datetime) -> datetime | None:
     """A plausible RFC 3339 time in UTC ("Z" or "+00:00"), else None (use the full path)."""
     if type(value) is not str or not (value.endswith("+00:00") or value.endswith("Z")):
@@ -64,33 +60,14 @@ def _utc(value: object, latest: datetime) -> datetime | None:
     return ts
 
 
-def _metrics(pm: object) -> PublicMetrics | None:
-    if pm is None:
-        return _NO_METRICS
-    if type(pm) is not dict:
-        return None
-    g = pm.get
-    r, p, li, q, v = (
-        g("retweet_count", 0),
-        g("reply_count", 0),
-        g("like_count", 0),
-        g("quote_count", 0),
-        g("impression_count"),
-    )
-    # inline: this runs for every tweet
-    if not (
-        type(r) is int
-        and type(p) is int
-        and type(li) is int
-        and type(q) is int
-        and 0 <= r <= MAX_ID
-        and 0 <= p <= MAX_ID
-        and 0 <= li <= MAX_ID
-        and 0 <= q <= MAX_ID
-        and (v is None or _count(v))
-    ):
-        return None
-    return PublicMetrics(r, p, li, q, v)
+_new = object.__new__
+# PublicMetrics is frozen: its generated __init__ sets each field through
+# object.__setattr__, which cost more than the rest of a tweet's checks. The
+# slots' own descriptors set the same fields without it (same object, equal).
+set_r, set_p, set_li, set_q, set_v = (
+    vars(PublicMetrics)[name].__set__
+    for name in ("retweets", "replies", "likes", "quotes", "views")
+)
 
 
 def fast_tweet(
@@ -100,18 +77,27 @@ def fast_tweet(
 
     ``latest`` is the latest plausible time (now plus slack); ``utf8_checked``
     says the text came from decoding bytes (so it holds no lone surrogates).
+    The checks of the two required ids and of ``created_at`` are written out
+    here rather than called: this runs once per tweet.
     """
     g = obj.get
     tid, text, aid = g("id"), g("text"), g("author_id")
-    created, platform = g("created_at"), g("platform", "x")
     if not (
-        platform == "x"
-        and _canonical_id(tid)
-        and _canonical_id(aid)
+        type(tid) is str
+        and tid.isdigit()
+        and tid.isascii()
+        and tid[0] != "0"
+        and (len(tid) < 19 or (len(tid) == 19 and tid <= _MAX_ID_TEXT))
+        and type(aid) is str
+        and aid.isdigit()
+        and aid.isascii()
+        and aid[0] != "0"
+        and (len(aid) < 19 or (len(aid) == 19 and aid <= _MAX_ID_TEXT))
         and type(text) is str
         and len(text) <= MAX_TEXT_CHARS
         and "\x00" not in text
         and (utf8_checked or text.isascii())
+        and g("platform", "x") == "x"
         and g("referenced_tweets") is None
         and g("author_followers") is None
     ):
@@ -131,12 +117,28 @@ def fast_tweet(
     if not (
         (ref is None or _canonical_id(ref))
         and (conv is None or _canonical_id(conv))
-        and _short(lang, 16)
-        and _short(user, 50)
+        and (
+            lang is None
+            or (type(lang) is str and len(lang) <= 16 and lang.isascii() and "\x00" not in lang)
+        )
+        and (
+            user is None
+            or (type(user) is str and len(user) <= 50 and user.isascii() and "\x00" not in user)
+        )
     ):
         return None
-    ts = _utc(created, latest)
-    if ts is None:
+    # created_at: a plausible time in UTC. fromisoformat gives the ``UTC``
+    # singleton for every zero offset ("Z", "+00:00", "-00:00", "+0000"), where
+    # the full path's astimezone(UTC) gives the same time; a naive time or any
+    # other offset goes to the full path
+    created = g("created_at")
+    if type(created) is not str:
+        return None
+    try:
+        ts = _fromiso(created)
+    except ValueError:
+        return None
+    if ts.tzinfo is not UTC or not EARLIEST <= ts <= latest:
         return None
     fetched_raw = g("fetched_at")
     if fetched_raw is None:
@@ -144,8 +146,35 @@ def fast_tweet(
     fetched = record.fetched_at if fetched_raw is None else _utc(fetched_raw, latest)
     if fetched is None:
         return None
-    metrics = _metrics(g("public_metrics"))
-    if metrics is None:
+    pm = g("public_metrics")
+    if pm is None:
+        metrics = _NO_METRICS
+    elif type(pm) is dict:
+        # inline: this runs for every tweet
+        g = pm.get
+        r, p, li, q, v = (
+            g("retweet_count", 0),
+            g("reply_count", 0),
+            g("like_count", 0),
+            g("quote_count", 0),
+            g("impression_count"),
+        )
+        if not (
+            type(r) is type(p) is type(li) is type(q) is int
+            and 0 <= r <= MAX_ID
+            and 0 <= p <= MAX_ID
+            and 0 <= li <= MAX_ID
+            and 0 <= q <= MAX_ID
+            and (v is None or (type(v) is int and 0 <= v <= MAX_ID))
+        ):
+            return None
+        metrics = _new(PublicMetrics)
+        set_r(metrics, r)
+        set_p(metrics, p)
+        set_li(metrics, li)
+        set_q(metrics, q)
+        set_v(metrics, v)
+    else:
         return None
     return Tweet(
         tid,
@@ -164,4 +193,7 @@ def fast_tweet(
         record.watch,
         None,
         record.key_total,
+        "x",
+        None,
+        int(tid),
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from chirpflow.model import TweetAnalysis
+from chirpflow.operators.cached_analysis import Packed, pack, unpack
 
 _RT_PREFIX = re.compile(r"^RT @\w{1,15}: ")
 
@@ -41,11 +42,16 @@ class ResultCache(Protocol):
 
 
 class LruResultCache:
-    """In-process LRU cache, used when no Redis is configured."""
+    """In-process LRU cache, used when no Redis is configured.
+
+    At most ``max_items`` entries, each in compact form (see
+    :mod:`chirpflow.operators.cached_analysis`, about 400 bytes); a hit is a
+    fresh :class:`TweetAnalysis` with an empty ``tweet_id``.
+    """
 
     def __init__(self, max_items: int = 100_000) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[str, TweetAnalysis] = OrderedDict()
+        self._items: OrderedDict[str, Packed] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -61,14 +67,14 @@ class LruResultCache:
             else:
                 self.hits += 1
                 self._items.move_to_end(k)
-                found[k] = v
+                found[k] = unpack(v)
         return found
 
     def put_many(self, items: dict[str, TweetAnalysis]) -> None:
         if self.max_items <= 0:
             return
         for k, v in items.items():
-            self._items[k] = v
+            self._items[k] = pack(v)
             self._items.move_to_end(k)
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)

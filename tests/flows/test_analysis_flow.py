@@ -15,8 +15,12 @@ from tests.flows.helpers import env_for, scalar, settings, write_jsonl
 
 def _assert_invariant(stats: dict[str, int]) -> None:
     assert stats["tweets_ingested"] == (
-        stats["analyzed"] + stats["duplicates"] + stats["dead_letters"]
+        stats["analyzed"]
+        + stats["stored_not_analysed"]  # 0 here: only the noop analyzer leaves such tweets
+        + stats["duplicates"]
+        + stats["dead_letters"]
     ), stats
+    assert stats["stored_not_analysed"] == 0
 
 
 def test_jsonl_good_bad_and_duplicate_lines_all_accounted_for(tmp_path: Path, pg_url: str) -> None:

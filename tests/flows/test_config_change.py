@@ -32,11 +32,12 @@ from chirpflow.errors import ConfigError
 from chirpflow.flows.analysis import chunk_key_fn
 from chirpflow.flows.ingest import run_ingest
 from chirpflow.flows.job import run_job
-from chirpflow.flows.recovery_migration import FlowShape, prepared_recovery
+from chirpflow.flows.recovery_migration import FlowShape, dedup_segments_dir, prepared_recovery
 from chirpflow.flows.steps.chunking import ChunkLogic, split_by_chunk_key
 from chirpflow.flows.summary import RunSummary
 from chirpflow.model import Chunk
-from chirpflow.operators.dedup import WindowedIdSet
+from chirpflow.operators.dedup import WindowedIdSet, snapshot_refs
+from chirpflow.operators.segment_store import DirSegmentStore
 from chirpflow.settings import Environment, Settings, settings_from_dict
 from tests.factories import payload, tweet
 from tests.flows.helpers import env_for, scalar, write_jsonl
@@ -277,3 +278,42 @@ def test_a_cluster_refuses_a_new_dedup_shard_count_with_one_line(
     with pytest.raises(ConfigError, match="dedup_shards changed from 16 to 4") as err:
         prepared_recovery(store, dataclasses.replace(shape, dedup_shards=4))
     assert "\n" not in str(err.value) and "--reset-recovery" in str(err.value)
+
+
+def test_a_new_dedup_shard_count_moves_ids_kept_in_segment_files(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=MIGRATION_LOG)
+    store = tmp_path / "recovery"
+    store.mkdir()
+    init_db_dir(store, 1)
+    files = DirSegmentStore(dedup_segments_dir(store))
+    rows = []
+    for shard in range(4):
+        ids = WindowedIdSet()
+        ids.add_many([n for n in range(1_000) if n % 4 == shard], 0.0)
+        ids.add_many([n for n in range(1_000, 1_400) if n % 4 == shard], 86_400.0)
+        snap = {**ids.to_snapshot(files, delta_max=10), "shards": 4}
+        assert len(snapshot_refs(snap)) == 2 and not any(snap["buckets"].values())
+        rows.append(("chirpflow.dedup", str(shard), pickle.dumps(snap)))
+    with closing(sqlite3.connect(store / "part-0.sqlite3")) as db, db:
+        db.executemany(
+            "INSERT INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES (?, ?, 1, ?)",
+            rows,
+        )
+        db.execute("INSERT INTO commits (part_index, commit_epoch) VALUES (0, 1)")
+    shape = FlowShape("chirpflow", ["a:a.jsonl"], dedup_shards=3)
+    prepared_recovery(store, shape)
+    assert "moved 1400 remembered tweet ids from 4 shard(s) into 3" in caplog.text
+    with closing(sqlite3.connect(store / "part-0.sqlite3")) as db:
+        moved = {
+            key: pickle.loads(blob)
+            for key, blob in db.execute(
+                "SELECT state_key, ser_change FROM snaps WHERE step_id = 'chirpflow.dedup'"
+            )
+        }
+    assert sorted(moved) == ["0", "1", "2"]
+    for key, snap in moved.items():
+        ids = WindowedIdSet.from_snapshot(snap, files)
+        assert len(ids) == len(range(int(key), 1_400, 3))
+        assert not any(ids.add_many(list(range(int(key), 1_400, 3)), 86_400.0))

@@ -126,3 +126,10 @@ def test_confusion_matrix_names_rows_and_columns(labelled_dir: Path) -> None:
 def test_bad_data_folder_is_a_clear_error(tmp_path: Path) -> None:
     out = _eval("--task", "hate", "--data", str(tmp_path))
     assert out.returncode == 2 and "val_text.txt" in out.stderr
+
+
+def test_evaluating_the_noop_analyzer_is_one_clear_line(labelled_dir: Path) -> None:
+    out = _eval("--task", "sentiment", "--data", str(labelled_dir), "--analyzer", "noop")
+    assert out.returncode == 2, out.stderr
+    assert "noop analyzer produces no analyses" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1

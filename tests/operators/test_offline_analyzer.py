@@ -29,9 +29,10 @@ def test_every_tweet_gets_one_result_and_a_summary() -> None:
     assert all(a.analyzer_version == "offline-1" for a in out.analyses)
 
 
-def test_noop_is_neutral() -> None:
+def test_noop_produces_no_analyses() -> None:
     out = NoopAnalyzer().analyze([tweet(1, "I hate this scam")])
-    assert out.analyses[0].sentiment is Sentiment.NEUTRAL and out.analyses[0].risk == 0
+    assert out.analyses == [] and out.failures == []
+    assert out.summary == "1 tweets (not analysed)"
 
 
 def test_tweet_cleaning() -> None:

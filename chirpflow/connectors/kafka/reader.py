@@ -18,10 +18,11 @@ from chirpflow import metrics
 from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.kafka_connection import KafkaConnection
-from chirpflow.model import RawRecord, make_origin
+from chirpflow.model import RawRecord
 
 log = logging.getLogger(__name__)
 IDLE = timedelta(milliseconds=50)
+_MAX_KEYS = 4096  # message keys remembered decoded per reader (the first ones)
 
 
 class KafkaPartitionReader:
@@ -43,6 +44,7 @@ class KafkaPartitionReader:
         self._consumer: Consumer | None = None
         self._assigned_at: int | None = None
         self._stream = f"{source}:{topic}:{partition}"
+        self._watches: dict[bytes, str] = {}  # message key -> watch, decoded once
 
     @property
     def stream(self) -> str:
@@ -78,25 +80,32 @@ class KafkaPartitionReader:
         consumer = self._assign(position)
         messages = consumer.consume(num_messages=max_items, timeout=0.01)
         now = datetime.now(UTC)
-        records = []
+        records: list[RawRecord] = []
+        # per message: locals only, and each message key decoded once per reader
+        append, source, end, stream = records.append, self.source, self.end, self._stream
+        watches = self._watches
         for msg in messages:
             err = msg.error()
             if err is not None:
                 if err.code() != KafkaError._PARTITION_EOF:
-                    log.warning("%s: %s", self._stream, err)
+                    log.warning("%s: %s", stream, err)
                 continue
             offset = msg.offset()
             if offset is None:
                 continue
-            if self.end is not None and offset >= self.end:
+            if end is not None and offset >= end:
                 break
             key = msg.key()
-            watch = key.decode("utf-8", "replace") if isinstance(key, bytes) else None
-            records.append(
-                RawRecord(
-                    make_origin(self._stream, offset), self.source, msg.value() or b"", now, watch
-                )
-            )
+            if isinstance(key, bytes):
+                watch = watches.get(key)
+                if watch is None:
+                    watch = key.decode("utf-8", "replace")
+                    if len(watches) < _MAX_KEYS:
+                        watches[key] = watch
+            else:
+                watch = None
+            # make_origin(stream, offset), inline
+            append(RawRecord(f"{stream}:{offset}", source, msg.value() or b"", now, watch))
             position = offset + 1
         self._assigned_at = position
         self._report_lag(consumer, position)

@@ -68,7 +68,7 @@ def recent_jobs(url: str, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def job_report(url: str, job_id: str) -> dict[str, Any]:
-    """A finished job's report: sentiment mix, flagged count and chunk summaries."""
+    """A finished job's report: sentiment mix, flagged and not-analysed counts, summaries."""
     with psycopg.connect(url) as conn:
         summaries = [
             s
@@ -79,11 +79,17 @@ def job_report(url: str, job_id: str) -> dict[str, Any]:
             )
         ]
         mix: dict[str, int] = {}
-        flagged = 0
+        flagged = bare = 0
         for (doc,) in conn.execute(
             "SELECT results FROM analysis_results WHERE job_id = %s", (job_id,)
         ):
             for a in doc.get("analyses", []) if isinstance(doc, dict) else []:
                 mix[a.get("sentiment", "?")] = mix.get(a.get("sentiment", "?"), 0) + 1
                 flagged += bool(a.get("flags")) or int(a.get("risk", 0)) >= 50
-    return {"sentiment": mix, "flagged": flagged, "summaries": [s for s in summaries if s]}
+            bare += len(doc.get("not_analysed", [])) if isinstance(doc, dict) else 0
+    return {
+        "sentiment": mix,
+        "flagged": flagged,
+        "not_analysed": bare,  # stored without an analysis (noop)
+        "summaries": [s for s in summaries if s],
+    }

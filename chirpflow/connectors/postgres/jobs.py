@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from chirpflow.connectors.postgres.api_keys import ApiKeys
+from chirpflow.connectors.postgres.job_tweets import JOB_TWEETS, UNANALYSED
 from chirpflow.connectors.postgres.job_workers import JobWorkers
 from chirpflow.connectors.postgres.pool import open_pool
 from chirpflow.logs import scrub
@@ -153,10 +154,11 @@ class JobStore:
             return sorted(cur.fetchall(), key=lambda r: r["started_at"])
 
     def done_tweet_ids(self, job_id: str) -> set[str]:
-        """Tweets of the job already analysed or dead-lettered (after a restart: skip them)."""
+        """Tweets of the job already analysed, dead-lettered or stored unanalysed
+        (after a restart: skip them)."""
         rows = self._all(
             "SELECT DISTINCT e->>'tweet_id' AS id FROM analysis_results r,"
-            " jsonb_array_elements((r.results->'analyses') || (r.results->'dead_letters')) e"
+            f" jsonb_array_elements({JOB_TWEETS}) e"
             " WHERE r.job_id = %s",
             (job_id,),
         )
@@ -194,15 +196,21 @@ class JobStore:
         )
 
     def results(self, job_id: str, offset: int, limit: int) -> dict[str, Any]:
-        """Per-tweet analyses (newest first, paginated), chunk summaries and aggregates."""
+        """Per-tweet analyses (newest first, paginated; a tweet stored without one has
+        empty fields and ``analysed`` false), chunk summaries and aggregates."""
         rows = self._all(
             "SELECT chunk_id, results FROM analysis_results WHERE job_id = %s"
             " ORDER BY created_at, chunk_id",
             (job_id,),
         )
         unique = {a["tweet_id"]: a for r in rows for a in r["results"].get("analyses", [])}
+        bare = {  # stored, not analysed (an analyzer that produces none): empty fields
+            t["tweet_id"]: {**t, **UNANALYSED}
+            for r in rows
+            for t in r["results"].get("not_analysed", [])
+            if t["tweet_id"] not in unique
+        }
         analyses = list(unique.values())
-        analyses.sort(key=lambda a: int(a["tweet_id"]), reverse=True)
         mix: dict[str, int] = {}
         topics: dict[str, int] = {}
         for a in analyses:
@@ -212,11 +220,13 @@ class JobStore:
         flagged = sorted(
             (a for a in analyses if a["risk"] >= 50 or a["flags"]), key=lambda a: -a["risk"]
         )[:20]
+        listed = [*analyses, *bare.values()]
+        listed.sort(key=lambda a: int(a["tweet_id"]), reverse=True)
         keys = ("chunk_id", "summary", "model", "cost_usd", "dead_letters")
         chunks = [{k: r["results"].get(k) for k in keys} for r in rows]
         top = sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         return {
-            "tweets": analyses[offset : offset + limit],
+            "tweets": listed[offset : offset + limit],
             "chunks": chunks,
             "aggregates": {
                 "sentiment": mix,
@@ -226,8 +236,9 @@ class JobStore:
                     for a in flagged
                 ],
                 "cost_usd": sum(c["cost_usd"] or 0 for c in chunks),
+                "not_analysed": len(bare),
             },
-            "total": len(analyses),
+            "total": len(listed),
             "offset": offset,
             "limit": limit,
         }

@@ -10,18 +10,33 @@ from chirpflow.platforms import store_key
 
 def post_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
     m = t.metrics
-    other = t.platform != "x"
+    sid = t.store_id
+    if sid is not None:  # normalized X post: every id is a canonical digit string
+        author: int = int(t.author_id)
+        conv, ref = t.conversation_id, t.referenced_tweet_id
+        conversation = int(conv) if conv else None
+        referenced = int(ref) if ref else None
+    else:
+        sid = store_key(t.id)
+        author = store_key(t.author_id)
+        conversation = store_key(t.conversation_id) if t.conversation_id else None
+        referenced = store_key(t.referenced_tweet_id) if t.referenced_tweet_id else None
+    kind = t.referenced_kind
+    if t.platform == "x":
+        platform, pid, link = "x", None, None
+    else:
+        platform, pid, link = t.platform, t.id, t.link
     return (
-        store_key(t.id),
+        sid,
         t.text,
-        store_key(t.author_id),
+        author,
         t.author_username,
-        store_key(t.conversation_id) if t.conversation_id else None,
+        conversation,
         t.created_at,
         t.fetched_at,
         t.lang,
-        store_key(t.referenced_tweet_id) if t.referenced_tweet_id else None,
-        t.referenced_kind.value if t.referenced_kind else None,
+        referenced,
+        kind.value if kind else None,
         m.retweets,
         m.replies,
         m.likes,
@@ -32,7 +47,7 @@ def post_row(t: Tweet, chunk_id: str) -> tuple[Any, ...]:
         t.origin,
         chunk_id,
         t.author_followers,
-        t.platform,
-        t.id if other else None,
-        t.link if other else None,
+        platform,
+        pid,
+        link,
     )

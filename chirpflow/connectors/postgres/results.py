@@ -29,7 +29,8 @@ Query = sql.SQL | sql.Composed
 
 @dataclass(frozen=True, slots=True)
 class TweetFilter:
-    """Which analysed tweets; every field left ``None`` matches all."""
+    """Which stored tweets; every field left ``None`` matches all (a filter on an
+    analysis field matches only analysed tweets)."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -106,9 +107,11 @@ COLUMNS: dict[What, dict[str, Kind]] = {
     "alerts": ALERT_COLUMNS,
 }
 
-# The newest analysis of each tweet (a re-analysis by a newer analyzer wins). The
-# "+ interval '0'" keeps the planner off analyses_analyzed_idx, which it otherwise walks
-# from the newest analysis down for every tweet (26 s instead of 0.1 s for 20,000).
+# The newest analysis of each tweet (a re-analysis by a newer analyzer wins); a tweet
+# stored without one (an analyzer that produces none, e.g. noop) shows with empty
+# analysis fields. The "+ interval '0'" keeps the planner off analyses_analyzed_idx,
+# which it otherwise walks from the newest analysis down for every tweet (26 s
+# instead of 0.1 s for 20,000).
 _TWEETS = """
 SELECT t.id::text AS id, t.platform, coalesce(t.post_id, t.id::text) AS post_id,
        t.created_at, t.author_username, t.author_id::text AS author_id,
@@ -116,10 +119,11 @@ SELECT t.id::text AS id, t.platform, coalesce(t.post_id, t.id::text) AS post_id,
        coalesce(t.link, CASE WHEN t.platform = 'x' THEN
            'https://x.com/' || coalesce(t.author_username, 'i') || '/status/' || t.id END) AS url,
        a.sentiment, a.sentiment_score::float8 AS sentiment_score, a.risk::int AS risk,
-       a.flags, a.topics, a.language, a.reason, a.analyzer, a.analyzer_version, a.analyzed_at,
+       coalesce(a.flags, '{}') AS flags, coalesce(a.topics, '{}') AS topics, a.language,
+       a.reason, a.analyzer, a.analyzer_version, a.analyzed_at,
        t.likes, t.retweets, t.replies, t.quotes
 FROM tweets t
-JOIN LATERAL (
+LEFT JOIN LATERAL (
     SELECT * FROM analyses a WHERE a.tweet_id = t.id
     ORDER BY a.analyzed_at + interval '0' DESC, a.analyzer_version DESC LIMIT 1
 ) a ON true

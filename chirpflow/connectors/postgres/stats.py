@@ -1,4 +1,8 @@
-"""Counts from the store, for ``chirpflow stats``."""
+"""Counts from the store, for ``chirpflow stats``.
+
+Every tweet ingested ends one way: ``tweets_ingested = analyzed +
+stored_not_analysed + duplicates + dead_letters``.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,19 @@ from chirpflow.connectors.postgres.alert_stats import alerts_by_channel
 from chirpflow.connectors.postgres.ledger import lifetime_spend, spend_by_run
 from chirpflow.connectors.postgres.usage import usage_by_provider
 
-_COUNTS = """
+# tweets stored with their chunk and never analysed nor dead-lettered: what an
+# analyzer that produces no analyses (noop) leaves; an accounted end, not a loss
+STORED_NOT_ANALYSED = """SELECT count(*) FROM tweets t
+    WHERE NOT EXISTS (SELECT 1 FROM analyses a WHERE a.tweet_id = t.id)
+      AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.origin = t.origin)"""
+
+_COUNTS = f"""
 SELECT
     (SELECT coalesce(sum(last_seq - first_seq + 1), 0)::bigint FROM source_progress)
         AS tweets_ingested,
     (SELECT count(*) FROM duplicates) AS duplicates,
     (SELECT count(DISTINCT tweet_id) FROM analyses) AS analyzed,
+    ({STORED_NOT_ANALYSED}) AS stored_not_analysed,
     (SELECT count(*) FROM dead_letters) AS dead_letters,
     (SELECT count(*) FROM chunks) AS chunks,
     (SELECT count(*) FROM tweets) AS tweets_stored,

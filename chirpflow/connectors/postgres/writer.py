@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +32,7 @@ from tenacity import RetryCallState
 
 from chirpflow import metrics
 from chirpflow.connectors.notify.outbox import insert_rows
+from chirpflow.connectors.postgres.job_tweets import JOB_TWEETS, not_analysed
 from chirpflow.connectors.postgres.post_rows import post_row
 from chirpflow.model import (
     JOB_PREFIX,
@@ -218,8 +221,10 @@ _MERGE = {
         ON CONFLICT (origin) DO UPDATE SET
             reason = EXCLUDED.reason, detail = EXCLUDED.detail,
             last_seen = GREATEST(dead_letters.last_seen, EXCLUDED.last_seen)""",
+    # in stream order: writers of the same streams lock their rows in one order
     "progress": f"""INSERT INTO source_progress ({_PROGRESS_COLS})
         SELECT stream, min(first_seq), max(last_seq) FROM stage_progress GROUP BY stream
+        ORDER BY stream
         ON CONFLICT (stream) DO UPDATE SET
             first_seq = LEAST(source_progress.first_seq, EXCLUDED.first_seq),
             last_seq = GREATEST(source_progress.last_seq, EXCLUDED.last_seq),
@@ -335,6 +340,8 @@ def _job_result(item: ChunkResult) -> tuple[Any, ...]:
             {"tweet_id": d.tweet_id, "reason": d.reason.value, "detail": d.detail}
             for d in item.dead_letters
         ],
+        # tweets stored without an analysis (an analyzer that produces none, e.g. noop)
+        "not_analysed": not_analysed(item),
     }
     job_id = ca.key.removeprefix(JOB_PREFIX)
     return (job_id, ca.chunk_id, Jsonb(doc), len(item.chunk.tweets))
@@ -391,7 +398,8 @@ def flatten(outcomes: Iterable[Outcome], now: datetime | None = None) -> Rows:
                     ca.cache_hits,
                 )
             )
-            rows.llm_spend.append(_spend_row(item, analyzed_at))
+            if item.analyses or ca.requests or ca.cost_usd:  # noop: no call, nothing spent
+                rows.llm_spend.append(_spend_row(item, analyzed_at))
             for d in item.dead_letters:
                 rows.dead_letters.append(_dead_row(d, now))
             rows.notifications += insert_rows(item.notifications)
@@ -422,11 +430,10 @@ def _record_job_results(cur: psycopg.Cursor[Any], results: list[tuple[Any, ...]]
         "   THEN 'completed' ELSE j.status END,"
         " completed_at = CASE WHEN j.status = 'analysing' AND s.done >= j.total_tweets"
         "   THEN now() ELSE j.completed_at END"
-        # distinct tweets, analysed or dead-lettered: a job fetched again after a
-        # restart re-forms chunks under new ids, but never counts a tweet twice
-        " FROM (SELECT r.job_id, count(DISTINCT e->>'tweet_id')::int AS done"
-        "       FROM analysis_results r, jsonb_array_elements("
-        "         (r.results->'analyses') || (r.results->'dead_letters')) e"
+        # distinct tweets, analysed, dead-lettered or stored unanalysed: a job fetched
+        # again after a restart re-forms chunks under new ids, but never counts a tweet twice
+        f" FROM (SELECT r.job_id, count(DISTINCT e->>'tweet_id')::int AS done"
+        f"       FROM analysis_results r, jsonb_array_elements({JOB_TWEETS}) e"
         "       WHERE r.job_id = ANY(%s) GROUP BY r.job_id) s"
         " WHERE j.id = s.job_id",
         (sorted({r[0] for r in results}),),
@@ -441,7 +448,9 @@ def _record_job_results(cur: psycopg.Cursor[Any], results: list[tuple[Any, ...]]
 # every job's chunks (a job's progress is recounted in one transaction).
 # write() returns only when both have committed, and every statement is an
 # idempotent upsert, so a crash between the two commits is repaired by the
-# replay that follows. Tables are merged in this order: tweets before the
+# replay that follows. (That is ``write()``; a pipelining sink instead calls
+# ``prepare()`` and then ``commit()`` from two threads, each batch in one
+# transaction on a free connection.) Tables are merged in this order: tweets before the
 # analyses and chunk rows that look their owner up.
 _TABLES = (
     "tweets",
@@ -502,6 +511,14 @@ def copy_direct(conn: psycopg.Connection, cur: psycopg.Cursor[Any], rows: Rows) 
     return True
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A batch's rows: ``first`` (with progress and deletes) and ``second``, written at once."""
+
+    first: Rows
+    second: Rows
+
+
 class PostgresWriter:
     """Writes batches of outcomes; safe to call again with the same batch."""
 
@@ -521,6 +538,13 @@ class PostgresWriter:
         self.retries = 0
         self.copied_direct = {True: 0, False: 0}  # batch halves with tweets: direct or merged
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="pg-writer") if parallel else None
+        # connections not in use; a batch in halves takes both under ``_both``
+        self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for slot in (0, 1) if parallel else (0,):
+            self._free.put(slot)
+        self._both = threading.Lock()
+        self._counting = threading.Lock()
+        self.commit_threads = 2 if parallel else 1
 
     def _connect(self, slot: int) -> psycopg.Connection:
         conn = self._conns[slot]
@@ -537,28 +561,62 @@ class PostgresWriter:
         ``resolved``: origins of dead letters that these outcomes replace
         (a re-drive), deleted in the same transaction as the analyses.
         """
-        if self._pool is None or resolved:  # a re-drive: one transaction with its deletes
-            first, second = list(outcomes), list[Outcome]()
-        else:
+        halves = self._pool is not None and not resolved  # a re-drive: one transaction
+        return self.commit(self._prepare(outcomes, resolved, halves))
+
+    def prepare(self, outcomes: Sequence[Outcome], resolved: Sequence[str] = ()) -> Prepared:
+        """The rows of ``outcomes`` as one transaction's (no I/O).
+
+        A pipelining sink prepares the next batch while :attr:`commit_threads`
+        threads :meth:`commit` earlier ones, each on a connection of its own.
+        """
+        return self._prepare(outcomes, resolved, halves=False)
+
+    def _prepare(
+        self, outcomes: Sequence[Outcome], resolved: Sequence[str], halves: bool
+    ) -> Prepared:
+        if halves:
             first, second = split_halves(outcomes)
+        else:
+            first, second = list(outcomes), list[Outcome]()
         rows, other = flatten(first), flatten(second)
         rows.resolved = list(resolved)
         for stream, (lo, hi) in other.progress.items():  # one writer per progress row
             rows.cover(stream, lo, hi)
         other.progress = {}
+        return Prepared(rows, other)
+
+    def commit(self, prepared: Prepared) -> int:
+        """Store prepared rows; returns when they are committed (both halves, if two).
+
+        Safe to call from :attr:`commit_threads` threads at once: each takes a
+        free connection (a batch in halves takes both).
+        """
+        rows, other = prepared.first, prepared.second
         count = rows.count() + other.count()
         if not count and not rows.progress and not rows.resolved:
             return 0
         if self._pool is None or not other.count():
-            self._retrying(0, rows)
+            with self._slot() as slot:
+                self._retrying(slot, rows)
         else:
-            later = self._pool.submit(self._retrying, 1, other)
-            try:
-                self._retrying(0, rows)
-            finally:
-                later.result()  # wait for it, and raise its error if it failed
-        self.rows_written += count
+            with self._both, self._slot() as one, self._slot() as two:
+                later = self._pool.submit(self._retrying, two, other)
+                try:
+                    self._retrying(one, rows)
+                finally:
+                    later.result()  # wait for it, and raise its error if it failed
+        with self._counting:
+            self.rows_written += count
         return count
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[int]:
+        slot = self._free.get()
+        try:
+            yield slot
+        finally:
+            self._free.put(slot)
 
     def _retrying(self, slot: int, rows: Rows) -> None:
         def attempt() -> None:
@@ -611,7 +669,8 @@ class PostgresWriter:
             if rows.resolved:
                 cur.execute("DELETE FROM dead_letters WHERE origin = ANY(%s)", (rows.resolved,))
         if rows.tweets:
-            self.copied_direct[direct] += 1
+            with self._counting:
+                self.copied_direct[direct] += 1
 
     def _drop_connection(self, slot: int) -> None:
         conn = self._conns[slot]

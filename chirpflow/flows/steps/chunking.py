@@ -46,18 +46,13 @@ class ChunkLogic(StatefulBatchLogic[list[Tweet | Passing], Out, ChunkBuffer]):
         buf = self.buf
         before = len(buf.tweets)
         for batch in values:
-            passing: list[Passing] = []
-            for item in batch:
-                if not isinstance(item, Tweet):
-                    passing.append(item)
-                    continue
+            tweets = [item for item in batch if isinstance(item, Tweet)]
+            if tweets:
                 if not buf.key:
-                    buf.key = self.key_of(item)
-                chunk = buf.add(item, now)
-                if chunk is not None:
-                    out.append(chunk)
-            if passing:
-                out.append(passing)
+                    buf.key = self.key_of(tweets[0])
+                out.extend(buf.add_many(tweets, now))
+            if len(tweets) != len(batch):
+                out.append([item for item in batch if not isinstance(item, Tweet)])
         metrics.PENDING_TWEETS.inc(len(buf.tweets) - before)
         return out, StatefulBatchLogic.RETAIN
 
@@ -90,4 +85,20 @@ def split_by_chunk_key(
     groups: defaultdict[str, list[Tweet | Passing]] = defaultdict(list)
     for item in batch:
         groups[key_of(item) if isinstance(item, Tweet) else PASS].append(item)
+    return list(groups.items())
+
+
+def group_by_chunk_key(
+    batches: list[tuple[str, list[Tweet | Passing]]], key_of: Callable[[Tweet], str]
+) -> list[tuple[str, list[Tweet | Passing]]]:
+    """:func:`split_by_chunk_key` of every dedup shard's output at hand, as one group per key.
+
+    Bytewax hands this step all the items it has at once (one per dedup shard
+    of a source batch): merged, the chunk step gets one item per chunk key
+    instead of one per shard and key. Items keep their order within a key.
+    """
+    groups: defaultdict[str, list[Tweet | Passing]] = defaultdict(list)
+    for _, batch in batches:
+        for item in batch:
+            groups[key_of(item) if isinstance(item, Tweet) else PASS].append(item)
     return list(groups.items())

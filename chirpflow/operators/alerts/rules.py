@@ -1,5 +1,8 @@
 """Alert rules evaluated against analysed chunks.
 
+A tweet stored without an analysis (an analyzer that produces none, e.g.
+noop) is matched only by rules that set no condition on the analysis.
+
 A tweet rule fires when EVERY condition it sets holds (risk at least, a
 sentiment, score below, any keyword, a regex, an author, enough followers, a
 mention of a watched handle, any flag). A digest rule sends one message per
@@ -57,16 +60,33 @@ class AlertRule:
         mention = re.compile(r"@(?:" + "|".join(map(re.escape, handles)) + r")\b", re.I)
         object.__setattr__(self, "_mentions", mention if handles else None)
 
-    def matches(self, tweet: Tweet, a: TweetAnalysis) -> bool:
+    @property
+    def needs_analysis(self) -> bool:
+        """It sets a condition on the analysis (risk, sentiment, score, flags)."""
+        return bool(
+            self.risk_at_least is not None
+            or self.sentiments
+            or self.score_below is not None
+            or self.flags
+        )
+
+    def matches(self, tweet: Tweet, a: TweetAnalysis | None) -> bool:
+        """``a`` None: a tweet stored without an analysis (noop); only a rule with
+        no condition on the analysis can match it."""
+        if a is None:
+            return not self.needs_analysis and self._tweet_matches(tweet)
         checks = (
             self.risk_at_least is None or a.risk >= self.risk_at_least,
             not self.sentiments or a.sentiment in self.sentiments,
             self.score_below is None or a.sentiment_score < self.score_below,
-            self.min_followers is None or (tweet.author_followers or 0) >= self.min_followers,
             not self.flags or any(f in a.flags for f in self.flags),
-            not self._authors or (tweet.author_username or "").lower() in self._authors,
         )
-        if not all(checks):
+        return all(checks) and self._tweet_matches(tweet)
+
+    def _tweet_matches(self, tweet: Tweet) -> bool:
+        if self._authors and (tweet.author_username or "").lower() not in self._authors:
+            return False
+        if self.min_followers is not None and (tweet.author_followers or 0) < self.min_followers:
             return False
         text = tweet.text
         for pattern in (self._keywords, self._regex, self._mentions):
@@ -75,17 +95,23 @@ class AlertRule:
         return True
 
 
-def tweet_notification(rule: AlertRule, channel: str, t: Tweet, a: TweetAnalysis) -> Notification:
+def tweet_notification(
+    rule: AlertRule, channel: str, t: Tweet, a: TweetAnalysis | None
+) -> Notification:
+    """``a`` None: the tweet was stored without an analysis (noop)."""
     who = f"@{t.handle}" if t.handle else f"user {t.author_id}"
-    fields = [
-        ("risk", str(a.risk)),
-        ("sentiment", f"{a.sentiment.value} ({a.sentiment_score:+.2f})"),
-    ]
-    if a.flags:
+    if a is None:
+        fields = [("analysis", "not analysed")]
+    else:
+        fields = [
+            ("risk", str(a.risk)),
+            ("sentiment", f"{a.sentiment.value} ({a.sentiment_score:+.2f})"),
+        ]
+    if a is not None and a.flags:
         fields.append(("flags", ", ".join(f.value for f in a.flags)))
-    if a.topics:
+    if a is not None and a.topics:
         fields.append(("topics", ", ".join(a.topics)))
-    if a.reason:
+    if a is not None and a.reason:
         fields.append(("why", a.reason))
     return Notification(
         id=f"{rule.name}:{t.id}:{channel}",
@@ -96,7 +122,7 @@ def tweet_notification(rule: AlertRule, channel: str, t: Tweet, a: TweetAnalysis
         body=t.text,
         url=t.url,
         fields=fields,
-        severity=a.risk,
+        severity=0 if a is None else a.risk,
     )
 
 
@@ -117,6 +143,9 @@ def digest_notification(rule: AlertRule, channel: str, result: ChunkResult) -> N
     ]
     if result.dead_letters:
         fields.append(("not analysed", str(len(result.dead_letters))))
+    stored = len(result.chunk.tweets) - len(result.analyses) - len(result.dead_letters)
+    if stored > 0:  # an analyzer that produces no analyses (noop)
+        fields.append(("stored, not analysed", str(stored)))
     return Notification(
         id=f"{rule.name}:{ca.chunk_id}:{channel}",
         rule=rule.name,
@@ -134,6 +163,7 @@ def evaluate(rules: Sequence[AlertRule], result: ChunkResult) -> list[Notificati
     """Every notification the rules raise for one analysed chunk."""
     out: list[Notification] = []
     tweets = {t.id: t for t in result.chunk.tweets}
+    bare = _unanalysed(result)
     for rule in rules:
         if rule.digest:
             out += [digest_notification(rule, ch, result) for ch in rule.channels]
@@ -142,4 +172,17 @@ def evaluate(rules: Sequence[AlertRule], result: ChunkResult) -> list[Notificati
             t = tweets.get(a.tweet_id)
             if t is not None and rule.matches(t, a):
                 out += [tweet_notification(rule, ch, t, a) for ch in rule.channels]
+        if bare and not rule.needs_analysis:
+            for t in bare:
+                if rule.matches(t, None):
+                    out += [tweet_notification(rule, ch, t, None) for ch in rule.channels]
     return out
+
+
+def _unanalysed(result: ChunkResult) -> list[Tweet]:
+    """The chunk's tweets stored without an analysis (neither analysed nor dead)."""
+    tweets = result.chunk.tweets
+    if len(result.analyses) + len(result.dead_letters) >= len(tweets):
+        return []
+    ended = {a.tweet_id for a in result.analyses} | {d.tweet_id for d in result.dead_letters}
+    return [t for t in tweets if t.id not in ended]

@@ -1,25 +1,22 @@
-"""An analyzer that does nothing: neutral, no topics, no risk (benchmarks, plumbing)."""
+"""An analyzer that does nothing: no per-tweet analyses at all (benchmarks, plumbing).
+
+Its tweets are stored with their chunk (whose summary says they were not
+analysed) and counted as "stored (not analysed)": no placeholder rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chirpflow.model import Sentiment, Tweet, TweetAnalysis
+from chirpflow.model import Tweet
 from chirpflow.operators.analyzer import BatchAnalysis
 
 
 class NoopAnalyzer:
     name = "noop"
     version = "noop-1"
-    cacheable = False  # the same result for every text: no text keys, no cache look-ups
+    cacheable = False  # no result to cache: no text keys, no cache look-ups
+    produces_analyses = False  # no per-tweet analyses: nothing is missing from its answer
 
     def analyze(self, tweets: Sequence[Tweet]) -> BatchAnalysis:
-        return BatchAnalysis(
-            analyses=[
-                TweetAnalysis(
-                    t.id, Sentiment.NEUTRAL, 0.0, [], t.lang, 0, [], self.name, self.version
-                )
-                for t in tweets
-            ],
-            summary=f"{len(tweets)} tweets (not analysed)",
-        )
+        return BatchAnalysis(analyses=[], summary=f"{len(tweets)} tweets (not analysed)")

@@ -56,6 +56,7 @@ async function overview() {
   const d = await api("/ui/api/overview");
   setNum("n-ingested", d.tweets_ingested, fmt(d.tweets_ingested));
   setNum("n-analyzed", d.analyzed, fmt(d.analyzed));
+  setNum("n-stored-only", d.stored_not_analysed, fmt(d.stored_not_analysed));
   setNum("n-duplicates", d.duplicates, fmt(d.duplicates));
   setNum("n-dead", d.dead_letters, fmt(d.dead_letters));
   setNum("n-flagged", d.flagged, fmt(d.flagged));
@@ -101,7 +102,7 @@ async function flagged() {
     cell(tr, r.author_username ? "@" + r.author_username : r.author_id);
     cell(tr, r.platform, "platform");
     cell(tr, r.text, "text");
-    cell(tr, r.sentiment, "s-" + r.sentiment);
+    cell(tr, r.sentiment, r.sentiment ? "s-" + r.sentiment : "");  // null: not analysed
     cell(tr, r.risk);
     cell(tr, r.flags.join(", "));
     cell(tr, r.topics.join(", "));
