@@ -53,10 +53,12 @@ def _state_objects() -> tuple[list[Any], list[Any]]:
     from chirpflow.operators.dedup import WindowedIdSet
     from chirpflow.operators.result_cache import LruResultCache
 
-    objects = gc.get_objects()
+    # type(o), not isinstance: isinstance also asks an object for its
+    # ``__class__``, and a lazy proxy (openai's) then imports what it stands for
+    objects = [(o, type(o)) for o in gc.get_objects()]
     return (
-        [o for o in objects if isinstance(o, WindowedIdSet)],
-        [*_MADE, *(o for o in objects if isinstance(o, LruResultCache) and o not in _MADE)],
+        [o for o, t in objects if issubclass(t, WindowedIdSet)],
+        [*_MADE, *(o for o, t in objects if issubclass(t, LruResultCache) and o not in _MADE)],
     )
 
 
