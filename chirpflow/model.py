@@ -247,6 +247,15 @@ class ChunkResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
 
+    def unanalysed(self) -> list[Tweet]:
+        """Tweets of the chunk stored without an analysis (an analyzer that produces
+        none, e.g. noop): neither analysed nor dead-lettered."""
+        tweets = self.chunk.tweets
+        if len(self.analyses) + len(self.dead_letters) >= len(tweets):
+            return []
+        ended = {a.tweet_id for a in self.analyses} | {d.tweet_id for d in self.dead_letters}
+        return [t for t in tweets if t.id not in ended]
+
 
 @dataclass(slots=True)
 class RawRecord:

@@ -63,7 +63,7 @@ class RunSummary:
         self.chunks += 1
         self.arrivals += len(tweets)
         self.analyzed += len(analyses)
-        self.stored_unanalysed += len(tweets) - len(analyses) - len(dead)
+        self.stored_unanalysed += len(result.unanalysed())
         self.cost_usd += ca.cost_usd
         metrics.CHUNKS.labels(ca.analyzer).inc()
         metrics.CHUNK_SIZE.observe(ca.size)

@@ -283,7 +283,7 @@ class WindowedIdSet:
         refs = snapshot_refs(snap)
         buckets, missing = read_buckets(snap, store, keep_from)
         if missing:
-            _report_missing(store, missing)
+            report_missing(store, missing)
         if not buckets:
             return s
         newest = max(buckets)
@@ -354,7 +354,8 @@ def _joined(parts: list[sid.Ids]) -> sid.Ids:
     return joined
 
 
-def _report_missing(store: SegmentStore | None, names: list[str]) -> None:
+def report_missing(store: SegmentStore | None, names: list[str]) -> None:
+    """One line for segment files a snapshot names but nobody can read (their ids are forgotten)."""
     if store is not None:
         store.report_missing(names)
     else:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chirpflow.operators import sorted_ids as sid
-from chirpflow.operators.dedup import read_buckets
+from chirpflow.operators.dedup import read_buckets, report_missing
 from chirpflow.operators.segment_store import SegmentStore
 
 SHARDS = "shards"  # the shard count a snapshot was taken with
@@ -73,8 +73,8 @@ def reshard(
             for shard in np.unique(where).tolist():
                 key = shard_of(int(shard), shards)
                 by_shard.setdefault(key, {}).setdefault(bucket, []).append(ids[where == shard])
-    if missing and store is not None:
-        store.report_missing(missing)
+    if missing:
+        report_missing(store, missing)
     return {
         key: {
             "window_s": window_s,

@@ -34,10 +34,8 @@ UNANALYSED: dict[str, Any] = {
 
 
 def not_analysed(item: ChunkResult) -> list[dict[str, Any]]:
-    """The chunk's tweets with neither an analysis nor a dead letter."""
-    ended = {a.tweet_id for a in item.analyses} | {d.tweet_id for d in item.dead_letters}
+    """The chunk's tweets with neither an analysis nor a dead letter, as stored."""
     return [
         {"tweet_id": t.id, "text": t.text, "created_at": t.created_at.isoformat()}
-        for t in item.chunk.tweets
-        if t.id not in ended
+        for t in item.unanalysed()
     ]

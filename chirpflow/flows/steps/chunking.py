@@ -82,10 +82,7 @@ def split_by_chunk_key(
     batch: list[Tweet | Passing], key_of: Callable[[Tweet], str]
 ) -> list[tuple[str, list[Tweet | Passing]]]:
     """``(chunk key, items)`` groups; everything but tweets goes to the pass-through key."""
-    groups: defaultdict[str, list[Tweet | Passing]] = defaultdict(list)
-    for item in batch:
-        groups[key_of(item) if isinstance(item, Tweet) else PASS].append(item)
-    return list(groups.items())
+    return group_by_chunk_key([(PASS, batch)], key_of)
 
 
 def group_by_chunk_key(

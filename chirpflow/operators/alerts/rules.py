@@ -143,9 +143,9 @@ def digest_notification(rule: AlertRule, channel: str, result: ChunkResult) -> N
     ]
     if result.dead_letters:
         fields.append(("not analysed", str(len(result.dead_letters))))
-    stored = len(result.chunk.tweets) - len(result.analyses) - len(result.dead_letters)
-    if stored > 0:  # an analyzer that produces no analyses (noop)
-        fields.append(("stored, not analysed", str(stored)))
+    stored = result.unanalysed()
+    if stored:  # an analyzer that produces no analyses (noop)
+        fields.append(("stored, not analysed", str(len(stored))))
     return Notification(
         id=f"{rule.name}:{ca.chunk_id}:{channel}",
         rule=rule.name,
@@ -163,7 +163,7 @@ def evaluate(rules: Sequence[AlertRule], result: ChunkResult) -> list[Notificati
     """Every notification the rules raise for one analysed chunk."""
     out: list[Notification] = []
     tweets = {t.id: t for t in result.chunk.tweets}
-    bare = _unanalysed(result)
+    bare = result.unanalysed()
     for rule in rules:
         if rule.digest:
             out += [digest_notification(rule, ch, result) for ch in rule.channels]
@@ -177,12 +177,3 @@ def evaluate(rules: Sequence[AlertRule], result: ChunkResult) -> list[Notificati
                 if rule.matches(t, None):
                     out += [tweet_notification(rule, ch, t, None) for ch in rule.channels]
     return out
-
-
-def _unanalysed(result: ChunkResult) -> list[Tweet]:
-    """The chunk's tweets stored without an analysis (neither analysed nor dead)."""
-    tweets = result.chunk.tweets
-    if len(result.analyses) + len(result.dead_letters) >= len(tweets):
-        return []
-    ended = {a.tweet_id for a in result.analyses} | {d.tweet_id for d in result.dead_letters}
-    return [t for t in tweets if t.id not in ended]
