@@ -18,7 +18,7 @@ from chirpflow import metrics
 from chirpflow.connectors.kafka.client_logs import client_config
 from chirpflow.connectors.sources.reader import ReadResult
 from chirpflow.kafka_connection import KafkaConnection
-from chirpflow.model import RawRecord
+from chirpflow.model import RawRecord, make_origin
 
 log = logging.getLogger(__name__)
 IDLE = timedelta(milliseconds=50)
@@ -104,8 +104,7 @@ class KafkaPartitionReader:
                         watches[key] = watch
             else:
                 watch = None
-            # make_origin(stream, offset), inline
-            append(RawRecord(f"{stream}:{offset}", source, msg.value() or b"", now, watch))
+            append(RawRecord(make_origin(stream, offset), source, msg.value() or b"", now, watch))
             position = offset + 1
         self._assigned_at = position
         self._report_lag(consumer, position)
